@@ -1,0 +1,39 @@
+"""Settings from the environment, shared by the CLI, Dagster and the dashboards.
+
+``PINGAN_DATA_DIR``   where data lives (default ``./data``): ``landing/``,
+                      ``warehouse.duckdb``, ``published/``, the PII key file.
+``PINGAN_PII_KEY``    key of the personal-data pseudonyms (HMAC-SHA256). When
+                      unset, a random key is created once in
+                      ``<data dir>/pii.key`` with mode 0600.
+``PINGAN_DB``         overrides the working warehouse file (``--db`` does too).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    warehouse: Path
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def pii_key_file(self) -> Path:
+        return self.data_dir / "pii.key"
+
+
+def load_settings(db: str | os.PathLike[str] | None = None) -> Settings:
+    data_dir = Path(os.environ.get("PINGAN_DATA_DIR", "data")).resolve()
+    warehouse = db or os.environ.get("PINGAN_DB") or data_dir / "warehouse.duckdb"
+    return Settings(data_dir=data_dir, warehouse=Path(warehouse).resolve())
