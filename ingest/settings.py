@@ -29,6 +29,16 @@ class Settings:
         return self.data_dir / "published"
 
     @property
+    def published_warehouse(self) -> Path:
+        """The read-only snapshot dashboards and analysts read (replaced atomically on publish)."""
+        return self.published_dir / "warehouse.duckdb"
+
+    @property
+    def truth_dir(self) -> Path:
+        """Planted truth of the synthetic sample: used by evaluation only, never ingested."""
+        return self.data_dir / "truth"
+
+    @property
     def pii_key_file(self) -> Path:
         return self.data_dir / "pii.key"
 
