@@ -1,0 +1,61 @@
+{#-
+    Staging for one raw table, driven by the meta that ingest/dbt_sources.py generates
+    from the entity contracts (so no entity's columns are spelled out here):
+
+    - the newest version of each key: highest version column (when the entity has one),
+      ties broken by the later delivery (_delivery_seq), then the later row (_row_number);
+    - enumerations cleaned: trimmed, values outside the contract become NULL (ingest has
+      already recorded them in raw.row_warnings and the source tests warn about them);
+    - the lineage columns that say where the winning version came from.
+-#}
+{% macro staging_newest(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- set node = none -%}
+    {%- if execute -%}
+        {%- for s in graph.sources.values() -%}
+            {%- if s.source_name == source_name and s.name == table_name -%}
+                {%- set node = s -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if node is none -%}
+        {#- parse time: only the dependency matters -#}
+        select * from {{ relation }}
+    {%- else -%}
+        {%- set meta = node.meta -%}
+        {%- set order_by = [] -%}
+        {%- if meta.version_column -%}
+            {%- do order_by.append(adapter.quote(meta.version_column) ~ ' desc nulls last') -%}
+        {%- endif -%}
+        {%- do order_by.append('_delivery_seq desc') -%}
+        {%- do order_by.append('_row_number desc') -%}
+        {%- set keys = [] -%}
+        {%- for k in meta.key -%}{%- do keys.append(adapter.quote(k)) -%}{%- endfor -%}
+select
+{%- for col in node.columns.values() if not col.meta.get('lineage') %}
+    {% if col.meta.get('values') -%}
+    case
+        when trim({{ adapter.quote(col.name) }}) in ({% for v in col.meta['values'] %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})
+            then trim({{ adapter.quote(col.name) }})
+    end as {{ adapter.quote(col.name) }},
+    {%- else -%}
+    {{ adapter.quote(col.name) }},
+    {%- endif -%}
+{%- endfor %}
+    -- lineage of the winning version
+    _file_sha256,
+    _delivery_seq,
+    _row_number,
+    _ingested_at
+from (
+    select
+        *,
+        row_number() over (
+            partition by {{ keys | join(', ') }}
+            order by {{ order_by | join(', ') }}
+        ) as _version_rank
+    from {{ relation }}
+) as versions
+where _version_rank = 1
+    {%- endif -%}
+{%- endmacro %}
