@@ -1,0 +1,70 @@
+"""The access log: who looked at which lead (and who was refused), kept apart from the snapshot.
+
+The published snapshot is read-only and replaced on every publish, so the log
+lives in its own DuckDB file, ``$PINGAN_DATA_DIR/dashboards/access_log.duckdb``,
+table ``access_log(ts, user, role, district, action, target, allowed)``.
+``ts`` is Asia/Shanghai wall-clock time, like every timestamp in the warehouse.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ingest.contracts import SOURCE_TIME_ZONE
+from ingest.settings import Settings
+
+DDL = """
+create table if not exists access_log (
+    ts       timestamp not null,  -- Asia/Shanghai local time
+    "user"   varchar not null,
+    role     varchar not null,
+    district varchar,             -- the user's district (district officers)
+    action   varchar not null,    -- view_lead | export_leads | view_overdue ...
+    target   varchar,             -- lead id, or the ids exported
+    allowed  boolean not null
+)
+"""
+
+_lock = threading.Lock()
+
+
+def log_path(settings: Settings) -> Path:
+    return settings.data_dir / "dashboards" / "access_log.duckdb"
+
+
+def record(
+    settings: Settings,
+    *,
+    user: str,
+    role: str,
+    district: str | None,
+    action: str,
+    target: str | None,
+    allowed: bool,
+) -> None:
+    """Append one entry. Opened per write: views are rare and this keeps no file lock."""
+    path = log_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).replace(tzinfo=None)
+    with _lock, duckdb.connect(str(path)) as con:
+        con.execute(DDL)
+        con.execute(
+            "insert into access_log values (?, ?, ?, ?, ?, ?, ?)",
+            [now, user, role, district, action, target, allowed],
+        )
+
+
+def entries(settings: Settings) -> list[tuple]:
+    """Every entry, oldest first (for audits and tests)."""
+    path = log_path(settings)
+    if not path.exists():
+        return []
+    with _lock, duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            'select ts, "user", role, district, action, target, allowed from access_log order by ts'
+        ).fetchall()

@@ -1,0 +1,115 @@
+"""Number and date formatting the Chinese way, in one place.
+
+Counts of ten thousand and more are written in 万 (and 亿 from a hundred
+million), rates are percentages to one decimal place, months are ``2026年10月``.
+Every helper accepts ``None``/NaN and returns ``—`` for it, so a page never
+prints ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+MISSING = "—"
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def count(value: Any) -> str:
+    """A count: ``9,876``, ``1.2万``, ``3.45亿``."""
+    if _missing(value):
+        return MISSING
+    n = float(value)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    if n >= 1e8:
+        return f"{sign}{n / 1e8:.2f}亿"
+    if n >= 1e4:
+        return f"{sign}{n / 1e4:.1f}万"
+    return f"{sign}{round(n):,}"
+
+
+def pct(value: Any) -> str:
+    """A rate given as a fraction (0.934) -> ``93.4%``."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:.1f}%"
+
+
+def pct_points(value: Any) -> str:
+    """A change of a rate, as a fraction -> signed percentage points ``+1.2个百分点``."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:+.1f}个百分点"
+
+
+def score(value: Any) -> str:
+    """An index score (0-100) to one decimal place."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):.1f}"
+
+
+def signed(value: Any, digits: int = 1) -> str:
+    """A signed change: ``+1.2`` / ``-0.5``."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):+.{digits}f}"
+
+
+def month(value: Any) -> str:
+    """``2026-10`` (or a date) -> ``2026年10月``."""
+    if _missing(value) or value == "":
+        return MISSING
+    if isinstance(value, (date, datetime)):
+        return f"{value.year}年{value.month}月"
+    text = str(value)
+    year, _, mon = text.partition("-")
+    if not mon:
+        return text
+    return f"{int(year)}年{int(mon[:2])}月"
+
+
+def period(first: Any, last: Any) -> str:
+    """A period of months: ``2025年11月—2026年10月`` (one month alone when equal)."""
+    if first == last:
+        return month(first)
+    return f"{month(first)}—{month(last)}"
+
+
+def day(value: Any) -> str:
+    if _missing(value) or value == "":
+        return MISSING
+    if isinstance(value, (date, datetime)):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def moment(value: Any) -> str:
+    """A timestamp to the minute: ``2026年10月3日 09:05``."""
+    if _missing(value) or value == "":
+        return MISSING
+    if isinstance(value, datetime):
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    return day(value)
+
+
+def age(hours: Any) -> str:
+    """How old something is, from hours: ``3小时`` / ``2天``."""
+    if _missing(hours):
+        return MISSING
+    h = float(hours)
+    if h < 1:
+        return "不到1小时"
+    if h < 48:
+        return f"{int(h)}小时"
+    return f"{int(h // 24)}天"
