@@ -51,26 +51,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, help_: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    def add(
+        name: str, help_: str, handler: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(handler=handler)
         return p
 
-    p = add("ingest", "load export files into the warehouse's raw tables, recording every file and row", _cmd_ingest)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders (searched recursively)")
-    p.add_argument("--db", metavar="FILE", help="warehouse file (default: $PINGAN_DATA_DIR/warehouse.duckdb)")
+    p = add(
+        "ingest",
+        "load export files into the warehouse's raw tables, recording every file and row",
+        _cmd_ingest,
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="export files or folders (searched recursively)"
+    )
+    p.add_argument(
+        "--db", metavar="FILE", help="warehouse file (default: $PINGAN_DATA_DIR/warehouse.duckdb)"
+    )
 
-    p = add("sample", "generate a synthetic city's export files, with the group-rental truth planted", _cmd_sample)
-    p.add_argument("--out", metavar="DIR", help="output folder (default: $PINGAN_DATA_DIR); files go to DIR/landing, truth to DIR/truth")
-    p.add_argument("--scale", default="demo", help="demo | city | N (a number: persons in thousands scale linearly)")
-    p.add_argument("--months", type=int, default=12, help="months of activity, ending with the last full month (default 12)")
-    p.add_argument("--seed", type=int, default=20261001, help="random seed; the same seed gives the same bytes")
-    p.add_argument("--end", metavar="YYYY-MM", help="last month of activity (default: last full month)")
+    p = add(
+        "sample",
+        "generate a synthetic city's export files, with the group-rental truth planted",
+        _cmd_sample,
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: $PINGAN_DATA_DIR); files go to DIR/landing, truth to DIR/truth",
+    )
+    p.add_argument(
+        "--scale",
+        default="demo",
+        help="demo | city | N (a number: persons in thousands scale linearly)",
+    )
+    p.add_argument(
+        "--months",
+        type=int,
+        default=12,
+        help="months of activity, ending with the last full month (default 12)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=20261001, help="random seed; the same seed gives the same bytes"
+    )
+    p.add_argument(
+        "--end", metavar="YYYY-MM", help="last month of activity (default: last full month)"
+    )
 
     p = add("build", "run dbt build: staging, intermediate and marts, with all tests", _cmd_build)
     p.add_argument("--db", metavar="FILE", help="warehouse file")
 
-    p = add("run", "run the whole pipeline (the Dagster job): ingest new files, build, check, publish", _cmd_run)
+    p = add(
+        "run",
+        "run the whole pipeline (the Dagster job): ingest new files, build, check, publish",
+        _cmd_run,
+    )
     p.add_argument("--db", metavar="FILE", help="warehouse file")
 
     p = add("serve", "serve the dashboards on 127.0.0.1", _cmd_serve)

@@ -1,0 +1,233 @@
+"""Normalisation of headers and values, as vectorised polars expressions.
+
+Every parser here takes an expression over a string column and returns an
+expression; none loops over rows in Python. ``apply`` runs one on a plain list,
+which is how the property tests exercise them one value at a time.
+
+A parser returns NULL for a value it cannot read; the caller compares the
+parsed and the delivered column to record a warning (or a rejection, for key
+columns) naming the column and the value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to ASCII.
+_FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000", "\u00a0"]
+_HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" ", " "]
+
+MISSING_MARKERS = ("", "-", "无", "/", "--", "—", "——", "null", "NULL", "None", "nan", "NaN", "N/A")
+
+Expr = pl.Expr
+
+
+# ---------------------------------------------------------------- headers
+
+
+def normalise_header(header: object) -> str:
+    """Fold a header cell for matching: NFKC (full-width forms), no spaces, lower-case.
+
+    Applied to both the delivered header and the contract's names, so
+    ``建筑面积（㎡）``, `` 建筑面积(㎡) `` and ``建筑面积(m2)`` all meet.
+    """
+    if header is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(header))
+    return re.sub(r"\s+", "", text).lower()
+
+
+# ---------------------------------------------------------------- text
+
+
+def fold_width(expr: Expr) -> Expr:
+    """Full-width ASCII letters, digits and punctuation to half-width."""
+    return expr.str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
+
+
+def clean_text(expr: Expr) -> Expr:
+    """Trim (including full-width spaces); missing markers become NULL."""
+    trimmed = expr.str.strip_chars(" \t\r\n\u3000\u00a0\ufeff")
+    return pl.when(trimmed.is_in(MISSING_MARKERS)).then(None).otherwise(trimmed)
+
+
+def clean_enum(expr: Expr) -> Expr:
+    """Enumerations: width-folded, inner spaces removed, missing markers to NULL."""
+    return clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
+
+
+_ID_IN_TEXT = r"(^|[^0-9])([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])([^0-9Xx]|$)"
+_ID15_IN_TEXT = r"(^|[^0-9])([1-9][0-9]{3})[0-9]{8}([0-9]{3})([^0-9]|$)"
+_MOBILE_IN_TEXT = r"(^|[^0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})([^0-9]|$)"
+
+
+def scrub_personal_numbers(expr: Expr) -> Expr:
+    """Mask ID and mobile numbers embedded in free text (call-taker notes often carry them)."""
+    folded = fold_width(expr)
+    return (
+        folded.str.replace_all(_ID_IN_TEXT, "${1}${2}**********${3}${4}")
+        .str.replace_all(_ID15_IN_TEXT, "${1}${2}********${3}${4}")
+        .str.replace_all(_MOBILE_IN_TEXT, "${1}${2}****${3}${4}")
+    )
+
+
+def clean_free_text(expr: Expr) -> Expr:
+    return clean_text(scrub_personal_numbers(expr))
+
+
+# ---------------------------------------------------------------- numbers
+
+_UNITS = r"(?:㎡|m²|m2|平方米|平米|%|％|人|间|户|个|元|起|件|次)?"
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+
+
+def parse_decimal(expr: Expr) -> Expr:
+    """``６０`` / ``60㎡`` / ``60平方米`` / ``1,234.5`` / ``1 234`` -> 60.0 ...; else NULL."""
+    text = clean_text(fold_width(expr))
+    stripped = text.str.replace_all(r"[,，\s]", "").str.replace(r"^(.*?)" + _UNITS + r"$", "${1}")
+    valid = stripped.str.contains(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+    return pl.when(valid).then(stripped.cast(pl.Float64, strict=False)).otherwise(None)
+
+
+def parse_integer(expr: Expr) -> Expr:
+    """As :func:`parse_decimal`, and the value must be whole."""
+    value = parse_decimal(expr)
+    return (
+        pl.when(value.is_not_null() & (value == value.round(0)) & (value.abs() < 9e15))
+        .then(value.cast(pl.Int64, strict=False))
+        .otherwise(None)
+    )
+
+
+def parse_flag(expr: Expr) -> Expr:
+    """是/否 (and Y/N, 1/0, true/false) -> boolean."""
+    text = clean_enum(expr).str.to_lowercase()
+    return (
+        pl.when(text.is_in(["是", "y", "yes", "true", "1"]))
+        .then(True)
+        .when(text.is_in(["否", "n", "no", "false", "0"]))
+        .then(False)
+        .otherwise(None)
+    )
+
+
+# ---------------------------------------------------------------- time
+
+# Excel's day zero (the 1900 date system, with Lotus' leap-year bug absorbed).
+_EXCEL_EPOCH = pl.datetime(1899, 12, 30)
+# Serials of 1970-01-01 .. 2099-12-31: a bare number outside is not a date.
+_EXCEL_MIN, _EXCEL_MAX = 25569.0, 73415.0
+
+_SEPARATED = (
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[T\s]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.\d+)?秒?)?分?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT = r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$"
+
+
+def _assemble(groups: Expr, zone: Expr | None) -> Expr:
+    def part(i: int, default: str) -> Expr:
+        return groups.struct.field(str(i)).fill_null(default).str.zfill(2)
+
+    text = pl.format(
+        "{}-{}-{} {}:{}:{}",
+        groups.struct.field("1"),
+        part(2, "01"),
+        part(3, "01"),
+        part(4, "00"),
+        part(5, "00"),
+        part(6, "00"),
+    )
+    stamp = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    if zone is None:
+        return stamp
+    # A value that names its offset (Z, +00:00) is converted to Shanghai wall time (+08:00).
+    sign = pl.when(zone.str.slice(0, 1) == "-").then(-1).otherwise(1)
+    digits = zone.str.replace(":", "")
+    offset_min = sign * (
+        digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+        + digits.str.slice(3, 2).cast(pl.Int64, strict=False)
+    )
+    offset_min = pl.when(zone == "Z").then(0).otherwise(offset_min)
+    shift = pl.duration(minutes=(8 * 60 - offset_min))
+    return pl.when(zone.is_null()).then(stamp).otherwise(stamp + shift)
+
+
+def parse_timestamp(expr: Expr) -> Expr:
+    """Every form of the contract -> naive datetime of Asia/Shanghai wall time.
+
+    ``2026-10-03 09:05:00``, ``2026/10/3 9:05``, ``2026年10月3日 09:05``,
+    ``20261003090500``, ``20261003``, date-only values, Excel serials
+    (``46298.378``), and ISO values with an explicit offset (converted).
+    """
+    text = clean_text(fold_width(expr))
+    separated = text.str.extract_groups(_SEPARATED)
+    compact = text.str.extract_groups(_COMPACT)
+    serial = text.cast(pl.Float64, strict=False)
+    from_serial = _EXCEL_EPOCH + pl.duration(
+        milliseconds=(serial * 86_400_000).round(0).cast(pl.Int64, strict=False)
+    )
+    is_serial = serial.is_between(_EXCEL_MIN, _EXCEL_MAX) & text.str.contains(r"^\d{5}(?:\.\d+)?$")
+    return (
+        pl.when(separated.struct.field("1").is_not_null())
+        .then(_assemble(separated, separated.struct.field("7")))
+        .when(compact.struct.field("1").is_not_null())
+        .then(_assemble(compact, None))
+        .when(is_serial)
+        .then(from_serial.dt.round("1s"))
+        .otherwise(None)
+        .cast(pl.Datetime("us"))
+    )
+
+
+def parse_date(expr: Expr) -> Expr:
+    return parse_timestamp(expr).dt.date()
+
+
+def parse_month(expr: Expr) -> Expr:
+    """``2026-10`` / ``2026/10`` / ``2026年10月`` / ``202610`` / a date -> ``2026-10``."""
+    text = clean_text(fold_width(expr))
+    groups = text.str.extract_groups(r"^(\d{4})(?:[-/.年]?)(\d{1,2})月?(?:[-/.]\d{1,2}日?.*)?$")
+    year = groups.struct.field("1")
+    month = groups.struct.field("2").cast(pl.Int64, strict=False)
+    valid = year.is_not_null() & month.is_between(1, 12)
+    return pl.when(valid).then(pl.format("{}-{}", year, month.cast(pl.Utf8).str.zfill(2)))
+
+
+# ---------------------------------------------------------------- addresses
+
+_PROVINCE_PREFIX = r"^[^省]{2,7}?省"
+# The prefecture, only when a county-level unit follows it (so 如皋市如城街道 keeps 如皋市).
+_CITY_PREFIX = r"^[^市]{2,4}?市([^市区县]{1,10}?(?:区|县|市))"
+
+
+def normalise_address(expr: Expr) -> Expr:
+    """A comparable form of a free-text address.
+
+    Half-width digits, no spaces, province and prefecture prefix removed,
+    栋/号楼 -> 幢, ``88号3-201`` -> ``88号3幢201室``, a trailing room number
+    gets 室. The delivered text is kept beside it; this form only serves linking.
+    """
+    text = clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
+    return (
+        text.str.replace(_PROVINCE_PREFIX, "")
+        .str.replace(_CITY_PREFIX, "${1}")
+        .str.replace_all(r"(\d+)(?:栋|号楼|座)", "${1}幢")
+        .str.replace(r"号(\d+)-(\d+)(?:室|号)?$", "号${1}幢${2}室")
+        .str.replace(r"幢(\d+)$", "幢${1}室")
+        .str.replace_all(r"[,，。.、]", "")
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def apply(parser: Callable[[Expr], Expr], values: Sequence[str | None]) -> list[object]:
+    """Run an expression parser on plain values (tests, one-offs)."""
+    frame = pl.DataFrame({"v": list(values)}, schema={"v": pl.Utf8})
+    return frame.select(parser(pl.col("v")).alias("v"))["v"].to_list()

@@ -1,0 +1,143 @@
+"""Personal data: validate, pseudonymise and mask ID numbers and phones.
+
+The warehouse never stores an ID number or phone in clear. Each is replaced by
+a keyed pseudonym, HMAC-SHA256 over the normalised value with a key that lives
+outside the warehouse, so the same person gets the same pseudonym in every
+system and nobody without the key can reverse or re-compute it. A masked form
+(``3206**********123X``, ``138****5678``) may be stored for display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+
+import polars as pl
+
+from ingest.normalise import clean_text, fold_width
+from ingest.settings import Settings
+
+Expr = pl.Expr
+
+# GB 11643-1999: weights of the 17 digits, and the check character for sum mod 11.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def load_pii_key(settings: Settings) -> bytes:
+    """The pseudonym key: ``PINGAN_PII_KEY``, else a key file created once (mode 0600)."""
+    env_key = os.environ.get("PINGAN_PII_KEY")
+    if env_key:
+        return env_key.encode("utf-8")
+    path = settings.pii_key_file
+    if path.exists():
+        return path.read_text(encoding="ascii").strip().encode("ascii")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    print(
+        f"pingan: PINGAN_PII_KEY is not set; created a pseudonym key in {path} (mode 0600). "
+        "Keep it outside the warehouse and back it up: without it, pseudonyms of new "
+        "deliveries will not match earlier ones.",
+        file=sys.stderr,
+    )
+    return key.encode("ascii")
+
+
+# ---------------------------------------------------------------- ID numbers
+
+
+def check_character(first17: str) -> str:
+    """The GB 11643 check character of 17 digits (pure Python; used by tests and the generator)."""
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11]
+
+
+def _check_char_expr(first17: Expr) -> Expr:
+    total = pl.sum_horizontal(
+        first17.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(ID_WEIGHTS)
+    )
+    return pl.lit(ID_CHECK).str.slice(total % 11, 1)
+
+
+def normalise_id_number(expr: Expr) -> Expr:
+    """A valid 18-character ID number (legacy 15-digit upgraded), else NULL.
+
+    Checks the form, a real birth date, and the GB 11643 check character.
+    """
+    text = clean_text(fold_width(expr).str.replace_all(r"\s+", "")).str.to_uppercase()
+    is18 = text.str.contains(r"^[1-9][0-9]{16}[0-9X]$")
+    is15 = text.str.contains(r"^[1-9][0-9]{14}$")
+    # Legacy 15-digit numbers omit the century (always 19xx) and the check character.
+    body17 = (
+        pl.when(is18)
+        .then(text.str.slice(0, 17))
+        .when(is15)
+        .then(pl.concat_str([text.str.slice(0, 6), pl.lit("19"), text.str.slice(6, 9)]))
+    )
+    check = _check_char_expr(body17)
+    full = pl.when(is18).then(text).when(is15).then(pl.concat_str([body17, check]))
+    birth = body17.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    valid = (
+        full.is_not_null()
+        & birth.is_not_null()
+        & birth.is_between(pl.date(1900, 1, 1), pl.date(2030, 12, 31))
+        & (full.str.slice(17, 1) == check)
+    )
+    return pl.when(valid).then(full)
+
+
+def mask_id_number(expr: Expr) -> Expr:
+    """``320602199001011234`` -> ``3206**********1234``."""
+    return pl.concat_str([expr.str.slice(0, 4), pl.lit("*" * 10), expr.str.slice(14, 4)])
+
+
+# ---------------------------------------------------------------- phones
+
+
+def normalise_phone(expr: Expr) -> Expr:
+    """Digits only: mobiles as 11 digits (country code dropped), landlines with area code."""
+    digits = fold_width(expr).str.replace_all(r"[^0-9]", "")
+    digits = digits.str.replace(r"^(?:0086|86)(1[3-9][0-9]{9})$", "${1}")
+    valid = digits.str.contains(r"^1[3-9][0-9]{9}$") | digits.str.contains(r"^0[1-9][0-9]{8,10}$")
+    return pl.when(valid).then(digits)
+
+
+def mask_phone(expr: Expr) -> Expr:
+    """``13812345678`` -> ``138****5678``; landline ``051385123456`` -> ``0513****3456``."""
+    head = (
+        pl.when(expr.str.starts_with("0"))
+        .then(expr.str.slice(0, 4))
+        .otherwise(expr.str.slice(0, 3))
+    )
+    return pl.concat_str([head, pl.lit("****"), expr.str.slice(-4, 4)])
+
+
+# ---------------------------------------------------------------- pseudonyms
+
+
+class Pseudonymiser:
+    """HMAC-SHA256 pseudonyms of normalised values, domain-separated by kind.
+
+    Hand-written loop: neither polars nor DuckDB has a keyed hash. It runs over
+    the distinct values only, with the HMAC pads pre-computed, which keeps it a
+    small part of an ingest.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._template = hmac.new(key, digestmod=hashlib.sha256)
+
+    def one(self, kind: str, value: str) -> str:
+        mac = self._template.copy()
+        mac.update(f"{kind}:{value}".encode())
+        return mac.hexdigest()
+
+    def series(self, kind: str, values: pl.Series) -> pl.Series:
+        distinct = values.drop_nulls().unique()
+        mapping = {v: self.one(kind, v) for v in distinct.to_list()}
+        return values.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
