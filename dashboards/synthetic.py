@@ -156,6 +156,9 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                (['整租', '合租', '分租'])[1 + i % 3] as rent_mode,
                cast(1 + i % 3 as bigint) as registered_tenants,
                '在租' as house_status,
+               r.street || (['桃园', '和平', '幸福'])[1 + i % 3] || '社区' as community,
+               timestamp '2024-03-01 09:00:00' + to_days(cast(i % 500 as integer))
+                   as registered_at,
                r.lon + ((hash(i, 'x') % 1000) / 1000.0 - 0.5) * 0.04 as lon,
                r.lat + ((hash(i, 'y') % 1000) / 1000.0 - 0.5) * 0.04 as lat,
                md5('landlord' || (i % 97)) as landlord_pseudonym
@@ -293,6 +296,8 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                ts + interval 15 day as due_at, month_start as due_month,
                (['未整改', '已整改', '逾期未整改'])[1 + i % 3] as status,
                i % 3 = 1 as is_fixed, i % 3 <> 1 as is_open,
+               case when i % 3 = 1 then ts + interval 10 day end as fixed_at,
+               i % 3 = 1 as is_fixed_on_time,
                district, street, region_key
         from b
         """
@@ -369,6 +374,8 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                raw_value as value, previous_value,
                raw_value - previous_value as change_abs,
                (raw_value - previous_value) / previous_value as change_pct,
+               previous_value as baseline_mean, 0.5 as baseline_sd,
+               previous_value + 1.5 as upper_limit, previous_value - 1.5 as lower_limit,
                '环比波动' as rule,
                (raw_value > previous_value) = (direction = 'negative') as is_worsening,
                case when abs(raw_value - previous_value) / previous_value > 0.6 then '高'
@@ -450,6 +457,9 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                floor_area_m2, rooms, registered_tenants,
                cast(2 + i % 12 as bigint) as active_floating_registrations,
                cast(2 + i % 12 as bigint) as occupants_estimate,
+               (2 + i % 12) / rooms as tenants_per_room,
+               round(floor_area_m2 / (2 + i % 12), 1) as area_per_person_m2,
+               cast(2 + i % 12 as bigint) as floating_registrations_90d,
                cast(i % 3 as bigint) as complaints_180d,
                cast(i % 2 as bigint) as group_rental_complaints_180d,
                cast(i % 3 as bigint) as police_incidents_180d,
@@ -481,6 +491,8 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                i % 3 = 0 as is_confirmed_group_rental, i % 3 > 0 as is_negative,
                cast(3 + i % 9 as bigint) as occupants_found,
                cast(i % 3 as bigint) as hazards_found,
+               street || '幸福路' || (i % 200 + 1) || '号' as address,
+               street || '幸福路' || (i % 200 + 1) || '号' as address_norm,
                district, street, region_key, 'house_id' as link_method
         from b
         """
