@@ -1,0 +1,1 @@
+"""Dagster definitions of Pingan, one package per domain (ingest, dbt, quality, publish)."""

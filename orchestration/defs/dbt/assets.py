@@ -1,0 +1,143 @@
+"""dbt models as assets, in two steps so data-quality checks can sit between them.
+
+``dbt_staging``  the staging views (one per raw entity), built and tested first;
+``dbt_marts``    everything after staging (intermediate, marts, seeds).
+
+The Great Expectations suites of the staging models are blocking asset checks
+(orchestration.defs.quality): when a critical expectation fails, ``dbt_marts``
+does not run, so the marts keep their last good state and nothing is published.
+With a single dbt invocation the checks could only run after the marts were
+already rebuilt.
+
+dbt sources map to the raw ingest assets (``raw/<entity>``), so lineage reads
+landing folder -> raw table -> staging -> marts -> published warehouse.
+"""
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from ingest.contracts import ENTITIES_BY_NAME
+from orchestration.defs.dbt.resources import dbt_env, dbt_project, ensure_manifest
+from orchestration.resources import PinganResource
+
+STAGING_SELECT = "path:models/staging"
+WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
+
+
+class PinganDbtTranslator(DagsterDbtTranslator):
+    """Sources of the raw layer are the ingest assets; models are grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props.get("schema") == "raw":
+                return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn") or []
+        if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts"):
+            return fqn[1]
+        return "dbt"
+
+
+TRANSLATOR = PinganDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+)
+
+
+@cache
+def manifest() -> dict[str, Any]:
+    return json.loads(ensure_manifest().read_text(encoding="utf-8"))
+
+
+def _models() -> list[dict[str, Any]]:
+    return [n for n in manifest()["nodes"].values() if n["resource_type"] == "model"]
+
+
+def _is_staging(node: Mapping[str, Any]) -> bool:
+    return str(node.get("original_file_path", "")).startswith("models/staging/")
+
+
+def relation(node: Mapping[str, Any]) -> str:
+    return f"{node['schema']}.{node.get('alias') or node['name']}"
+
+
+def staging_models_by_entity() -> dict[str, dict[str, Any]]:
+    """Entity name -> the staging model that reads its raw table (from the manifest)."""
+    sources = manifest().get("sources", {})
+    out: dict[str, dict[str, Any]] = {}
+    for node in _models():
+        if not _is_staging(node):
+            continue
+        raw = [
+            sources[s]["name"]
+            for s in node.get("depends_on", {}).get("nodes", [])
+            if s in sources and sources[s].get("schema") == "raw"
+        ]
+        if len(raw) == 1 and raw[0] in ENTITIES_BY_NAME:
+            out[raw[0]] = node
+    return out
+
+
+def mart_models() -> list[dict[str, Any]]:
+    return [
+        n for n in _models() if str(n.get("original_file_path", "")).startswith("models/marts/")
+    ]
+
+
+def model_key(node: Mapping[str, Any]) -> dg.AssetKey:
+    return TRANSLATOR.get_asset_key(node)
+
+
+def _has_nodes(select_staging: bool) -> bool:
+    return any(_is_staging(n) == select_staging for n in _models())
+
+
+def _build(
+    context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
+) -> Iterator[Any]:
+    with dbt_env(pingan.settings):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+def build_dbt_assets() -> list[dg.AssetsDefinition]:
+    assets: list[dg.AssetsDefinition] = []
+    common = {
+        "manifest": manifest(),
+        "dagster_dbt_translator": TRANSLATOR,
+        "project": dbt_project(),
+        "op_tags": WAREHOUSE_TAGS,
+    }
+    if _has_nodes(True):
+
+        @dbt_assets(select=STAGING_SELECT, name="dbt_staging", **common)
+        def dbt_staging(
+            context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
+        ) -> Iterator[Any]:
+            yield from _build(context, dbt, pingan)
+
+        assets.append(dbt_staging)
+    if _has_nodes(False):
+
+        @dbt_assets(exclude=STAGING_SELECT, name="dbt_marts", **common)
+        def dbt_marts(
+            context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
+        ) -> Iterator[Any]:
+            yield from _build(context, dbt, pingan)
+
+        assets.append(dbt_marts)
+    return assets

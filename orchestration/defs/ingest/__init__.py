@@ -1,0 +1,1 @@
+"""Ingest of the landing folders into raw.*: assets, freshness checks, sensors."""

@@ -1,0 +1,137 @@
+"""One asset per raw entity; one ingest step per source system.
+
+A delivered file's entity is decided by its header (``ingest.load``), not by
+the asset that asked for it, so the ingest of a system is one step that loads
+the system's pending files and reports, per entity asset, what it loaded.
+The landing folders are external assets, the start of the lineage.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from pydantic import Field
+
+from ingest.contracts import ENTITIES, SYSTEMS
+from orchestration.landing import pending_for_run
+from orchestration.resources import PinganResource
+
+WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
+
+SYSTEM_LABELS = {
+    "hotline": "12345热线",
+    "grid": "网格化管理",
+    "police": "公安",
+    "rental": "出租房屋",
+    "reference": "参考数据",
+}
+
+
+def landing_key(system: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", system])
+
+
+def raw_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", entity])
+
+
+def ingest_op_name(system: str) -> str:
+    return f"ingest_{system}"
+
+
+class IngestConfig(dg.Config):
+    """Which files to ingest. Empty ``paths``: every pending file of the system's landing folder."""
+
+    paths: list[str] = Field(default_factory=list)
+    # Files modified more recently than this are still being written: they wait for the next run.
+    settle_seconds: float = 0.0
+
+
+landing_specs = [
+    dg.AssetSpec(
+        landing_key(system),
+        description=f"Export files delivered by {SYSTEM_LABELS[system]} to landing/{system}/",
+        group_name="sources",
+        kinds={"file"},
+    )
+    for system in SYSTEMS
+]
+
+
+def _metadata(results: list, entity: str) -> dict:
+    mine = [r for r in results if r.entity == entity]
+    by_status = {s: [r for r in mine if r.status == s] for s in ("loaded", "duplicate", "rejected")}
+    return {
+        "files_loaded": len(by_status["loaded"]),
+        "files_duplicate": len(by_status["duplicate"]),
+        "files_rejected": len(by_status["rejected"]),
+        "rows_loaded": sum(r.rows_loaded for r in mine),
+        "rows_rejected": sum(r.rows_rejected for r in mine),
+        "files": dg.MetadataValue.json(
+            [{"file": r.file_name, "status": r.status, "rows": r.rows_loaded} for r in mine][:200]
+        ),
+    }
+
+
+def build_ingest_asset(system: str) -> dg.AssetsDefinition:
+    entities = [e for e in ENTITIES if e.system == system]
+
+    @dg.multi_asset(
+        name=ingest_op_name(system),
+        specs=[
+            dg.AssetSpec(
+                raw_key(e.name),
+                deps=[landing_key(system)],
+                description=f"{e.label}: {e.description} Append-only raw table raw.{e.name}.",
+                group_name="raw",
+                kinds={"duckdb"},
+                metadata={"cadence": e.cadence, "key": ", ".join(e.key)},
+            )
+            for e in entities
+        ],
+        op_tags=WAREHOUSE_TAGS,
+    )
+    def _ingest(
+        context: AssetExecutionContext, config: IngestConfig, pingan: PinganResource
+    ) -> Iterator[dg.MaterializeResult]:
+        from ingest.load import ingest_paths  # the lead's ingest API
+
+        settings = pingan.settings
+        if config.paths:
+            paths = [Path(p) for p in config.paths]
+        else:
+            scan = pending_for_run(settings, system, config.settle_seconds)
+            paths = [f.path for f in scan.pending]
+            if scan.settling:
+                context.log.info(
+                    f"{len(scan.settling)} file(s) in landing/{system} are still being written "
+                    "and wait for the next run"
+                )
+        if paths:
+            results = ingest_paths(paths, settings)
+        else:  # dbt's sources must exist even before the first delivery
+            from ingest.schema import ensure_raw_schema
+
+            results = []
+            with pingan.connect() as con:
+                ensure_raw_schema(con)
+        unrecognised = [r for r in results if r.entity is None]
+        for r in unrecognised:
+            context.log.warning(f"{r.file_name}: rejected ({r.reason})")
+        context.log.info(
+            f"landing/{system}: {len(paths)} new file(s); "
+            + ", ".join(
+                f"{s} {sum(1 for r in results if r.status == s)}"
+                for s in ("loaded", "duplicate", "rejected")
+            )
+        )
+        for e in entities:
+            yield dg.MaterializeResult(
+                asset_key=raw_key(e.name), metadata=_metadata(results, e.name)
+            )
+
+    return _ingest
+
+
+ingest_assets = [build_ingest_asset(system) for system in SYSTEMS]

@@ -1,0 +1,1 @@
+"""The published warehouse, the pipeline job, its schedules and failure recording."""

@@ -1,0 +1,141 @@
+"""``pingan run``: execute THE pipeline job in-process and print a summary.
+
+The job is the one the schedules launch (``pingan_pipeline``), executed by
+Dagster in this process against the instance under ``$PINGAN_DATA_DIR/dagster``,
+so the run shows up in the Dagster UI like any other.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.settings import Settings
+
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    run_id: str
+    seconds: float
+    files: Counter[str] = field(default_factory=Counter)
+    rows_loaded: int = 0
+    dbt_models: int = 0
+    dbt_tests: Counter[str] = field(default_factory=Counter)
+    gx: Counter[str] = field(default_factory=Counter)
+    late_sources: list[str] = field(default_factory=list)
+    published_version: str | None = None
+    failures: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"pingan run {self.run_id[:8]}: {'ok' if self.success else 'FAILED'} "
+            f"in {self.seconds:.1f} s",
+            f"  files:     {self.files['loaded']} loaded, {self.files['duplicate']} duplicate, "
+            f"{self.files['rejected']} rejected ({self.rows_loaded} rows loaded)",
+            f"  dbt:       {self.dbt_models} models built, {self.dbt_tests['passed']} tests passed, "
+            f"{self.dbt_tests['failed']} failed",
+            f"  GX checks: {self.gx['passed']} passed, {self.gx['warned']} warnings, "
+            f"{self.gx['failed']} critical failures",
+        ]
+        if self.late_sources:
+            out.append(f"  late:      {', '.join(self.late_sources)}")
+        out.append(
+            f"  published: {self.published_version}"
+            if self.published_version
+            else "  published: nothing new (the previous snapshot stays in place)"
+        )
+        out += [f"  error:     {f}" for f in self.failures]
+        return out
+
+
+def summarise(result, seconds: float) -> RunSummary:
+    import dagster as dg
+
+    from orchestration.defs.ingest.checks import FRESHNESS_CHECK
+    from orchestration.defs.publish.assets import PUBLISHED_KEY
+
+    s = RunSummary(success=result.success, run_id=result.run_id, seconds=seconds)
+    for ev in result.get_asset_materialization_events():
+        mat = ev.asset_materialization
+        key = mat.asset_key
+        md = {k: v.value for k, v in mat.metadata.items()}
+        if key.path[0] == "raw":
+            for status in ("loaded", "duplicate", "rejected"):
+                s.files[status] += int(md.get(f"files_{status}", 0))
+            s.rows_loaded += int(md.get("rows_loaded", 0))
+        elif key == PUBLISHED_KEY:
+            s.published_version = str(md.get("version"))
+        else:
+            s.dbt_models += 1
+    for ev in result.get_asset_check_evaluations():
+        name = ev.check_name
+        if name == FRESHNESS_CHECK:
+            if not ev.passed:
+                s.late_sources.append(
+                    ev.description.split(":")[0] if ev.description else ev.asset_key.path[-1]
+                )
+        elif name.startswith("gx_"):
+            if ev.passed:
+                s.gx["passed"] += 1
+            elif ev.severity == dg.AssetCheckSeverity.WARN:
+                s.gx["warned"] += 1
+            else:
+                s.gx["failed"] += 1
+        else:
+            s.dbt_tests["passed" if ev.passed else "failed"] += 1
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data is not None:
+            msg = ev.step_failure_data.error.message.strip() if ev.step_failure_data.error else ""
+            s.failures.append(f"{ev.step_key}: {' '.join(msg.split())[:400]}")
+    return s
+
+
+def execute(settings: Settings, run_config: dict | None = None, tags: dict | None = None):
+    """Execute the pipeline job in-process; returns (ExecutionResult, seconds)."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.publish.schedules import PIPELINE_JOB
+    from orchestration.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    config = {**QUIET_LOGGERS, **(run_config or {})}
+    start = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=config,
+            tags={"pingan/run": "cli", **(tags or {})},
+        )
+    return result, time.perf_counter() - start
+
+
+def run_pipeline(settings: Settings) -> int:
+    """Run the whole pipeline; print a summary; 0 when it succeeded, 1 otherwise."""
+    from orchestration.defs.dbt.resources import DbtProjectError
+    from orchestration.failures import record_failure
+
+    try:
+        result, seconds = execute(settings)
+    except DbtProjectError as exc:
+        print(f"pingan run: {exc}", file=sys.stderr)
+        return 1
+    summary = summarise(result, seconds)
+    print("\n".join(summary.lines()))
+    if not summary.success:
+        message = "; ".join(summary.failures) or "the run failed"
+        record_failure(settings, summary.run_id, "pingan_pipeline", message)
+        print(
+            f"pingan run failed: {summary.failures[0] if summary.failures else message}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
