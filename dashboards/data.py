@@ -524,7 +524,8 @@ def leads(
     sql = f"""
         select lead_id, rank, score, status, district, street, address, reasons, rule_flags,
                occupants_estimate, floor_area_m2, rooms, complaints_180d,
-               police_incidents_180d, open_hazards, last_verdict, lon, lat, house_id
+               police_incidents_180d, open_hazards, last_verdict, lon, lat, house_id,
+               as_of_date
         from marts.mart_group_rental_scores
         where score >= ? and list_contains(?, status)
           and (cast(? as varchar) is null or district = ?)

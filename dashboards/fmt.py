@@ -8,18 +8,20 @@ prints ``nan``.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
+
+import pandas as pd
 
 MISSING = "—"
 
 
 def _missing(value: Any) -> bool:
+    """None, NaN, NaT, pd.NA (but not a list or other container)."""
     if value is None:
         return True
     try:
-        return bool(math.isnan(value))
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

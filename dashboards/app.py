@@ -1,0 +1,70 @@
+"""Pingan dashboards: the entry point (``streamlit run dashboards/app.py``, or ``pingan serve``).
+
+Routes every request: not logged in -> the login form only; logged in -> the
+pages of the user's role. ``st.navigation`` is called on every run, so the
+``pages/`` folder is never exposed by Streamlit's automatic page discovery, and
+every page checks the login again itself.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import auth, ui
+
+st.set_page_config(page_title="平安 · 社会治理数据看板", page_icon="🛡️", layout="wide")
+
+
+def login() -> None:
+    st.title("平安 · 社会治理数据看板")
+    st.caption("请使用分配的账号登录。")
+    with st.form("login"):
+        username = st.text_input("用户名", key="login_username")
+        password = st.text_input("密码", type="password", key="login_password")
+        submitted = st.form_submit_button("登录")
+    if submitted:
+        try:
+            user = auth.authenticate(username, password)
+        except auth.UsersFileError as exc:
+            st.error(str(exc))
+            return
+        if user is None:
+            st.error("用户名或密码错误。")
+            return
+        st.session_state[auth.SESSION_KEY] = user.username
+        st.rerun()
+
+
+def logout() -> None:
+    st.session_state.pop(auth.SESSION_KEY, None)
+    st.rerun()
+
+
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="总览", icon="📊", default=True),
+    "safety_index": st.Page("pages/safety_index.py", title="平安稳定指数", icon="🛡️"),
+    "completion": st.Page("pages/completion.py", title="办结率", icon="✅"),
+    "group_rental": st.Page("pages/group_rental.py", title="群租房预警", icon="🏠"),
+    "lead_detail": st.Page(
+        "pages/lead_detail.py", title="线索详情", icon="🔎", url_path="lead", visibility="hidden"
+    ),
+    "alerts": st.Page("pages/alerts.py", title="预警提示单", icon="🚨"),
+    "data_quality": st.Page("pages/data_quality.py", title="数据质量", icon="🧪"),
+}
+# Pages per role; district officers do not get the data-quality page.
+ROLE_PAGES = {
+    "leader": list(PAGES),
+    "analyst": list(PAGES),
+    "district": [p for p in PAGES if p != "data_quality"],
+}
+
+user = ui.current_user()
+if user is None:
+    st.navigation([st.Page(login, title="登录", icon="🔐")], position="hidden").run()
+else:
+    with st.sidebar:
+        where = user.district if user.scope.restricted else "全市"
+        st.markdown(f"**{user.display_name}**（{user.role_label}，{where}）")
+        if st.button("退出登录", key="logout"):
+            logout()
+    st.navigation([PAGES[name] for name in ROLE_PAGES[user.role]]).run()

@@ -1,0 +1,131 @@
+"""数据质量: per source the last delivery and freshness, the load ledger, rejected rows and
+the Great Expectations results. City leaders and analysts only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import data, fmt, ui
+
+STATUS = {"loaded": "已入库", "duplicate": "重复文件", "rejected": "整体拒收"}
+
+with ui.page(
+    "数据质量",
+    "各来源的最近交付、时效、入库台账、拒收记录与数据校验结果",
+    roles=("leader", "analyst"),
+) as user:
+    scope = user.scope
+    as_of = data.now_local()
+
+    st.subheader(f"各来源数据时效（截至 {fmt.moment(as_of)}）")
+    fresh = data.source_freshness()
+    if not fresh.empty:
+        fresh = fresh.assign(
+            age=fresh["age_hours"].map(fmt.age),
+            state=fresh["late_entities"].map(lambda n: f"{int(n)}类数据逾期" if n else "按时"),
+        )
+    ui.table(
+        fresh,
+        {
+            "system_label": ("来源系统", ui.TEXT),
+            "last_delivery": ("最近交付", ui.TIME),
+            "age": ("距今", ui.TEXT),
+            "state": ("时效", ui.TEXT),
+            "files": ("文件数", ui.COUNT),
+            "files_rejected": ("整体拒收文件", ui.COUNT),
+            "rows_loaded": ("入库行数", ui.COUNT),
+            "rows_rejected": ("拒收行数", ui.COUNT),
+        },
+        empty="尚无入库记录。",
+        key="dq_fresh",
+    )
+    st.caption(
+        "时效按各类数据约定的交付周期判断：日更数据36小时内、月更35天内、季更100天内、年更400天内。"
+    )
+
+    st.subheader("入库台账（最近500个文件）")
+    status_label = st.selectbox("状态", ["全部", *STATUS.values()], key="dq_status")
+    status = next((k for k, v in STATUS.items() if v == status_label), None)
+    ledger = data.load_ledger(scope, status)
+    if not ledger.empty:
+        ledger = ledger.assign(status_label=ledger["status"].map(STATUS).fillna(ledger["status"]))
+    ui.table(
+        ledger,
+        {
+            "delivery_seq": ("批次", ui.COUNT),
+            "ingested_at": ("入库时间", ui.TIME),
+            "file_name": ("文件", ui.TEXT),
+            "entity": ("数据类别", ui.TEXT),
+            "status_label": ("状态", ui.TEXT),
+            "rows_read": ("读取行数", ui.COUNT),
+            "rows_loaded": ("入库行数", ui.COUNT),
+            "rows_rejected": ("拒收行数", ui.COUNT),
+            "rows_warned": ("告警行数", ui.COUNT),
+            "reason": ("原因", ui.TEXT),
+        },
+        empty="没有符合条件的文件。",
+        key="dq_ledger",
+    )
+
+    st.subheader("拒收记录")
+    a, b = st.columns([1, 2])
+    with a:
+        st.markdown("**拒收原因汇总**")
+        ui.table(
+            data.rejection_reasons(scope),
+            {
+                "entity": ("数据类别", ui.TEXT),
+                "reason": ("原因", ui.TEXT),
+                "rows": ("行数", ui.COUNT),
+            },
+            empty="没有拒收的记录。",
+            key="dq_reasons",
+        )
+    with b:
+        st.markdown("**拒收明细（最多500行，个人信息已脱敏）**")
+        ui.table(
+            data.rejected_rows(scope),
+            {
+                "file_name": ("文件", ui.TEXT),
+                "entity": ("数据类别", ui.TEXT),
+                "row_number": ("行号", ui.COUNT),
+                "reason": ("原因", ui.TEXT),
+                "row_json": ("原始内容", ui.TEXT),
+            },
+            empty="没有拒收的记录。",
+            key="dq_rejected",
+        )
+    st.markdown("**字段告警（值无法解析，已置空入库）**")
+    ui.table(
+        data.row_warnings(scope),
+        {
+            "entity": ("数据类别", ui.TEXT),
+            "column_name": ("字段", ui.TEXT),
+            "reason": ("原因", ui.TEXT),
+            "rows": ("行数", ui.COUNT),
+            "example": ("示例值", ui.TEXT),
+        },
+        empty="没有字段告警。",
+        key="dq_warnings",
+    )
+
+    st.subheader("数据校验结果（Great Expectations）")
+    tables = data.quality_tables(scope)
+    if not tables:
+        st.info("数据快照中没有校验结果。")
+    for name in tables:
+        results = data.quality_results(scope, name)
+        flag = next((c for c in ("success", "passed", "is_success") if c in results.columns), None)
+        if flag and not results.empty:
+            passed = int(results[flag].fillna(False).astype(bool).sum())
+            st.markdown(
+                f"**{name}**：{fmt.count(len(results))} 项校验，通过 {fmt.count(passed)} 项，"
+                f"未通过 {fmt.count(len(results) - passed)} 项（通过率 "
+                f"{fmt.pct(passed / len(results))}），未通过的排在前面。"
+            )
+        else:
+            st.markdown(f"**{name}**")
+        if results.empty:
+            st.info(f"{name}：无记录。")
+        else:
+            st.dataframe(results, hide_index=True, key=f"dq_gx_{name}")

@@ -1,0 +1,165 @@
+"""群租房预警: ranked group-rental leads, map, filters, detail and export for dispatch."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import access_log, data, fmt, ui
+
+EXPORT_COLUMNS = {
+    "lead_id": "线索编号",
+    "rank": "排名",
+    "score": "评分",
+    "status": "状态",
+    "district": "区县",
+    "street": "街道(镇)",
+    "address": "房屋地址",
+    "reasons": "主要依据",
+    "rule_flags": "触发规则",
+    "occupants_estimate": "估计居住人数",
+    "floor_area_m2": "建筑面积(㎡)",
+    "rooms": "房间数",
+    "registered_tenants": "登记承租人数",
+    "complaints_180d": "近180天投诉(件)",
+    "police_incidents_180d": "近180天警情(起)",
+    "open_hazards": "未整改隐患(处)",
+    "last_check_at": "最近核查时间",
+    "last_verdict": "最近核查结论",
+    "house_id": "房屋编号",
+    "lon": "经度",
+    "lat": "纬度",
+    "as_of_date": "数据截至",
+}
+
+
+def to_excel(df: pd.DataFrame) -> bytes:
+    """The dispatch sheet: lead id first, Chinese headers, plus a column for the verdict."""
+    out = df.rename(columns=EXPORT_COLUMNS)
+    out["核查结论（回填）"] = ""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+        out.to_excel(writer, sheet_name="群租线索", index=False)
+        sheet = writer.sheets["群租线索"]
+        sheet.freeze_panes(1, 1)
+        sheet.set_column(0, len(out.columns) - 1, 14)
+    return buf.getvalue()
+
+
+with ui.page("群租房预警", "按评分排序的群租房线索，可筛选、查看详情、导出派发") as user:
+    scope = user.scope
+    cfg = data.config().get("leads", {})
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        district = ui.district_select(user, key="leads_district")
+    with c2:
+        street = ui.street_select(user, district, key="leads_street")
+    with c3:
+        min_score = st.slider(
+            "最低评分", 0, 100, int(cfg.get("default_min_score", 50)), key="leads_min_score"
+        )
+    with c4:
+        statuses = st.multiselect(
+            "状态", list(data.LEAD_STATUSES), default=["待核查"], key="leads_status"
+        )
+    leads = data.leads(scope, district, street, float(min_score), tuple(statuses))
+    summary = data.lead_summary(scope, float(cfg.get("dispatch_min_score", 60)))
+    as_of = leads["as_of_date"].max() if "as_of_date" in leads and not leads.empty else None
+
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("符合筛选条件的线索", fmt.count(len(leads)))
+    m2.metric(
+        f"待核查（评分≥{float(cfg.get('dispatch_min_score', 60)):.0f}）",
+        fmt.count(summary["open_over_threshold"]),
+    )
+    m3.metric("已确认群租", fmt.count(summary["confirmed"]))
+    m4.metric("暂缓（近期核查为否）", fmt.count(summary["held_back"]))
+
+    left, right = st.columns([2, 3])
+    with left:
+        ui.point_map(
+            leads,
+            value="score",
+            label="address",
+            title="群租房线索分布",
+            unit="评分（分）",
+            period="当前数据快照",
+            radius=120,
+            tooltip="{名称}：{显示值}分",
+        )
+    with right:
+        st.markdown(f"**线索列表（评分≥{min_score}，共{fmt.count(len(leads))}条）**")
+        ui.table(
+            leads,
+            {
+                "lead_id": ("线索编号", ui.TEXT),
+                "rank": ("排名", ui.COUNT),
+                "score": ("评分", ui.SCORE),
+                "status": ("状态", ui.TEXT),
+                "district": ("区县", ui.TEXT),
+                "street": ("街道(镇)", ui.TEXT),
+                "address": ("地址", ui.TEXT),
+                "reasons": ("主要依据", ui.TEXT),
+            },
+            empty="没有符合条件的线索。",
+            key="leads_table",
+            height=420,
+        )
+
+    if not leads.empty:
+        ids = leads["lead_id"].tolist()
+        label = {
+            r.lead_id: f"{r.lead_id} · {r.street or r.district} · {fmt.score(r.score)}分"
+            for r in leads.itertuples()
+        }
+        st.subheader("线索详情")
+        d1, d2 = st.columns([3, 1])
+        with d1:
+            chosen = st.selectbox("选择线索", ids, format_func=label.get, key="leads_detail_pick")
+        with d2:
+            st.write("")
+            if st.button("查看详情", key="leads_open_detail"):
+                st.switch_page("pages/lead_detail.py", query_params={"lead": chosen})
+
+        st.subheader("导出派发")
+        export_all = st.checkbox(
+            f"导出全部筛选结果（{len(ids)}条）", value=False, key="leads_export_all"
+        )
+        picked = (
+            ids
+            if export_all
+            else st.multiselect(
+                "选择要导出的线索", ids, format_func=label.get, key="leads_export_pick"
+            )
+        )
+        if picked:
+            sheet = data.leads_for_export(scope, picked)
+
+            def _log_export(ids: list[str] = picked) -> None:
+                access_log.record(
+                    data.settings(),
+                    user=user.username,
+                    role=user.role,
+                    district=user.district,
+                    action="export_leads",
+                    target=",".join(ids),
+                    allowed=True,
+                )
+
+            st.download_button(
+                f"导出所选 {len(sheet)} 条线索（Excel）",
+                data=to_excel(sheet),
+                file_name=f"群租线索_{len(sheet)}条.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                on_click=_log_export,
+                key="leads_export_button",
+            )
+            st.caption(
+                "导出表第一列为线索编号，核查后请在“核查结论（回填）”列填写结论，以便回流匹配。"
+            )
+        else:
+            st.caption("请选择要导出的线索。")
+    if as_of is not None:
+        st.caption(f"线索数据截至 {fmt.day(pd.Timestamp(as_of))}。")

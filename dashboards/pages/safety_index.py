@@ -1,0 +1,157 @@
+"""平安稳定指数: index per district and street, map, ranking, components, trend and movers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import data, fmt, ui
+
+LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
+
+with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与变化") as user:
+    scope = user.scope
+    months = data.index_months()
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        month = ui.month_select(months, key="index_month")
+    with c2:
+        level = st.radio(
+            "层级",
+            list(LEVEL_LABELS),
+            format_func=LEVEL_LABELS.get,
+            horizontal=True,
+            index=1 if st.query_params.get("level") == "street" else 0,
+            key="index_level",
+        )
+    with c3:
+        district = (
+            ui.district_select(user, key="index_district")
+            if level == "street"
+            else (user.district if scope.restricted else None)
+        )
+    if month is None:
+        st.info("暂无平安稳定指数数据。")
+        ui.done()
+
+    units = data.index_units(scope, month, level, district)
+    label = LEVEL_LABELS[level]
+    period = fmt.month(month)
+
+    left, right = st.columns([3, 2])
+    with left:
+        ui.point_map(
+            units,
+            value="safety_index",
+            label="region_name",
+            title=f"{label}平安稳定指数分布",
+            unit="分",
+            period=period,
+            radius=3000 if level == "district" else 1200,
+            tooltip="{名称}：{显示值}分",
+        )
+    with right:
+        st.markdown(f"**{label}排名（{period}）**")
+        ui.table(
+            units,
+            {
+                "rank": ("排名", ui.COUNT),
+                "region_name": (label, ui.TEXT),
+                "district": ("所属区县", ui.TEXT),
+                "safety_index": ("指数（分）", ui.SCORE),
+                "grade": ("等级", ui.TEXT),
+                "index_change_mom": ("环比（分）", ui.SIGNED),
+            },
+            empty=f"{period}无{label}指数。",
+            key="index_ranking",
+            height=420,
+        )
+
+    # ---- movers
+    st.subheader(f"环比变化最大的{label}（{period}，与上月相比）")
+    moved = units.dropna(subset=["index_change_mom"]) if not units.empty else units
+    if moved.empty:
+        st.info(f"{period}无上月可比数据。")
+    else:
+        up, down = st.columns(2)
+        cols = {
+            "region_name": (label, ui.TEXT),
+            "district": ("所属区县", ui.TEXT),
+            "safety_index": ("指数（分）", ui.SCORE),
+            "index_change_mom": ("环比（分）", ui.SIGNED),
+            "rank_change_mom": ("位次变化", ui.COUNT),
+        }
+        with up:
+            st.markdown("**上升最多**")
+            ui.table(moved.nlargest(5, "index_change_mom"), cols, key="movers_up")
+        with down:
+            st.markdown("**下降最多**")
+            ui.table(moved.nsmallest(5, "index_change_mom"), cols, key="movers_down")
+
+    # ---- one unit: components and trend
+    st.subheader("单位构成分析")
+    if units.empty:
+        st.info(f"{period}无可分析的{label}。")
+    else:
+        keys = units["region_key"].tolist()
+        names = dict(
+            zip(units["region_key"], units["region_key"].str.replace("/", " · "), strict=True)
+        )
+        wanted = st.query_params.get("unit")
+        unit_key = st.selectbox(
+            f"选择{label}",
+            keys,
+            index=keys.index(wanted) if wanted in keys else 0,
+            format_func=names.get,
+            key="index_unit",
+        )
+        comps = data.unit_components(scope, unit_key, month)
+        trend = data.unit_trend(scope, unit_key)
+        row = units[units["region_key"] == unit_key].iloc[0]
+        st.markdown(
+            f"**{names[unit_key]}**：{fmt.score(row['safety_index'])}分（{row['grade'] or '—'}），"
+            f"第{int(row['rank']) if pd.notna(row['rank']) else '—'}名/"
+            f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}，"
+            f"环比 {fmt.signed(row['index_change_mom'])} 分"
+        )
+        a, b = st.columns(2)
+        with a:
+            plot = comps.assign(方向=comps["gap"].map(lambda g: "#2e7d32" if g >= 0 else "#c62828"))
+            ui.bar_chart(
+                plot,
+                x="indicator_name",
+                y="gap",
+                color="方向",
+                title="各指标贡献与同级平均之差（正值拉高、负值拉低）",
+                unit="分",
+                period=period,
+            )
+        with b:
+            tperiod = (
+                fmt.period(trend["month"].min(), trend["month"].max()) if not trend.empty else ""
+            )
+            ui.line_chart(
+                trend,
+                x="month",
+                y="safety_index",
+                title=f"{names[unit_key]}指数走势",
+                unit="分",
+                period=tperiod or "近12个月",
+            )
+        ui.table(
+            comps,
+            {
+                "indicator_name": ("指标", ui.TEXT),
+                "raw_value": ("指标值", ui.NUM),
+                "unit": ("单位", ui.TEXT),
+                "direction": ("方向", ui.TEXT),
+                "value_status": ("取值方式", ui.TEXT),
+                "normalised_value": ("标准化得分", ui.SCORE),
+                "effective_weight": ("有效权重", ui.NUM),
+                "contribution": ("贡献（分）", ui.SCORE),
+                "avg_contribution": ("同级平均贡献（分）", ui.SCORE),
+                "gap": ("差值（分）", ui.SIGNED),
+            },
+            empty="该单位本月无指标构成数据。",
+            key="index_components",
+        )

@@ -1,0 +1,345 @@
+"""Shared page furniture: login gate, page frame, charts, tables, maps.
+
+Every chart goes through :func:`line_chart` / :func:`bar_chart` / :func:`point_map`,
+which put the title, the unit and the period in the chart's title and say so in
+words when the period has no data, instead of drawing an empty frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from dashboards import auth, data, fmt
+from dashboards.auth import User
+
+# Column kinds of display tables: how a value is shown.
+PCT, COUNT, SCORE, NUM, TEXT, TIME, DAY, MONTH, SIGNED, FLAG = (
+    "pct",
+    "count",
+    "score",
+    "num",
+    "text",
+    "time",
+    "day",
+    "month",
+    "signed",
+    "flag",
+)
+
+
+# ---------------------------------------------------------------- access
+
+
+def current_user() -> User | None:
+    try:
+        return auth.user_from_session(st.session_state)
+    except auth.UsersFileError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def require_user(*, roles: tuple[str, ...] = ("leader", "analyst", "district")) -> User:
+    """The logged-in user; stops the page for anyone else (also when a page is run directly)."""
+    user = current_user()
+    if user is None:
+        st.warning("请先登录。")
+        st.stop()
+    if user.role not in roles:
+        st.error("您的角色无权访问此页面。")
+        st.stop()
+    return user
+
+
+class _PageDone(Exception):
+    """Ends a page early (see :func:`done`)."""
+
+
+def done() -> None:
+    """End the page here, still drawing the footer (unlike ``st.stop``)."""
+    raise _PageDone
+
+
+@contextlib.contextmanager
+def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[User]:
+    """The frame of every page: access check, title, data errors as one line, footer.
+
+    The footer (``<title> · 数据快照 … · 已加载``) is the last element of every page;
+    the browser tests and the benchmark wait for it."""
+    user = require_user(**access)
+    st.title(title)
+    scope_text = f"{user.district}" if user.scope.restricted else "全市"
+    st.caption(f"{subtitle + ' · ' if subtitle else ''}范围：{scope_text}")
+    try:
+        yield user
+    except _PageDone:
+        pass
+    except data.SnapshotMissing as exc:
+        st.error(str(exc))
+    except data.AccessDenied as exc:
+        st.error(str(exc))
+    footer(title)
+
+
+def footer(title: str) -> None:
+    try:
+        pub = data.publication()
+        version = f"数据快照 {pub['version']}（发布于 {fmt.moment(pub['published_at'])}）"
+    except data.SnapshotMissing:
+        version = "暂无数据快照"
+    st.caption(f"{title} · {version} · 已加载")
+
+
+# ---------------------------------------------------------------- widgets
+
+
+def month_select(months: list[str], *, key: str, label: str = "月份") -> str | None:
+    """A month picker defaulting to the latest month (a ?month= query parameter preselects)."""
+    if not months:
+        return None
+    wanted = st.query_params.get("month")
+    index = months.index(wanted) if wanted in months else len(months) - 1
+    return st.selectbox(label, months, index=index, format_func=fmt.month, key=key)
+
+
+def month_range(months: list[str], *, key: str, default_last: int = 1) -> list[str]:
+    """A range of months (select slider); returns the months in the range, oldest first."""
+    if not months:
+        return []
+    if len(months) == 1:
+        return months
+    start = months[max(0, len(months) - default_last)]
+    first, last = st.select_slider(
+        "统计期间",
+        options=months,
+        value=(start, months[-1]),
+        format_func=fmt.month,
+        key=key,
+    )
+    return [m for m in months if first <= m <= last]
+
+
+def district_select(
+    user: User, *, key: str, label: str = "区县", allow_all: bool = True
+) -> str | None:
+    """District officers are fixed to their own district; others may pick one or all."""
+    if user.scope.restricted:
+        st.selectbox(label, [user.district], disabled=True, key=key)
+        return user.district
+    options = data.districts(user.scope)
+    choices = (["全部"] if allow_all else []) + options
+    wanted = st.query_params.get("district")
+    index = choices.index(wanted) if wanted in choices else 0
+    picked = st.selectbox(label, choices, index=index, key=key)
+    return None if picked == "全部" else picked
+
+
+def street_select(user: User, district: str | None, *, key: str) -> str | None:
+    if district is None:
+        st.selectbox("街道(镇)", ["全部"], disabled=True, key=key)
+        return None
+    choices = ["全部", *data.streets(user.scope, district)]
+    wanted = st.query_params.get("street")
+    index = choices.index(wanted) if wanted in choices else 0
+    picked = st.selectbox("街道(镇)", choices, index=index, key=key)
+    return None if picked == "全部" else picked
+
+
+# ---------------------------------------------------------------- tables
+
+
+def table(
+    df: pd.DataFrame,
+    columns: Mapping[str, tuple[str, str]],
+    *,
+    empty: str = "无数据",
+    key: str | None = None,
+    height: int | None = None,
+) -> None:
+    """Show ``df`` with Chinese headers; ``columns`` maps column -> (header, kind)."""
+    if df is None or df.empty:
+        st.info(empty)
+        return
+    shown = df[[c for c in columns if c in df.columns]].copy()
+    config: dict[str, Any] = {}
+    for col, (label, kind) in columns.items():
+        if col not in shown.columns:
+            continue
+        if kind == PCT:
+            shown[col] = pd.to_numeric(shown[col], errors="coerce") * 100
+            config[col] = st.column_config.NumberColumn(label, format="%.1f%%")
+        elif kind == COUNT:
+            config[col] = st.column_config.NumberColumn(label, format="%d")
+        elif kind == SCORE:
+            config[col] = st.column_config.NumberColumn(label, format="%.1f")
+        elif kind == SIGNED:
+            config[col] = st.column_config.NumberColumn(label, format="%+.1f")
+        elif kind == NUM:
+            config[col] = st.column_config.NumberColumn(label, format="%.2f")
+        elif kind == TIME:
+            config[col] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        elif kind == DAY:
+            config[col] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif kind == MONTH:
+            shown[col] = shown[col].map(fmt.month)
+            config[col] = st.column_config.TextColumn(label)
+        elif kind == FLAG:
+            config[col] = st.column_config.CheckboxColumn(label)
+        else:
+            config[col] = st.column_config.TextColumn(label)
+    kwargs: dict[str, Any] = {"hide_index": True, "column_config": config, "key": key}
+    if height:
+        kwargs["height"] = height
+    st.dataframe(shown, width="stretch", **kwargs)
+
+
+# ---------------------------------------------------------------- charts
+
+
+def chart_title(title: str, unit: str, period: str) -> str:
+    return f"{title}（单位：{unit}；{period}）"
+
+
+def _no_data(title: str, period: str) -> None:
+    st.info(f"{title}：{period}无数据。")
+
+
+def line_chart(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str,
+    unit: str,
+    period: str,
+    color: str | None = None,
+    color_title: str = "",
+    percent: bool = False,
+    targets: pd.DataFrame | None = None,
+) -> None:
+    """A trend line per month (``x`` holds 'YYYY-MM'); ``percent`` for rates given as fractions."""
+    if df is None or df.empty or df[y].notna().sum() == 0:
+        _no_data(title, period)
+        return
+    plot = df.copy()
+    plot["月份"] = plot[x].map(fmt.month)
+    plot["显示值"] = plot[y].map(fmt.pct if percent else fmt.score)
+    axis = alt.Axis(format=".1%" if percent else ".1f", title=unit)
+    enc: dict[str, Any] = {
+        "x": alt.X(f"{x}:O", title="月份", axis=alt.Axis(labelAngle=0)),
+        "y": alt.Y(f"{y}:Q", axis=axis, scale=alt.Scale(zero=False)),
+        "tooltip": ["月份", "显示值"] + ([color] if color else []),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+    chart = (
+        alt.Chart(plot, title=chart_title(title, unit, period)).mark_line(point=True).encode(**enc)
+    )
+    if targets is not None and not targets.empty:
+        rule = (
+            alt.Chart(targets)
+            .mark_rule(strokeDash=[4, 4])
+            .encode(y="target:Q", color=alt.Color(f"{color}:N") if color else alt.value("gray"))
+        )
+        chart = chart + rule
+    st.altair_chart(chart, width="stretch")
+
+
+def bar_chart(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str,
+    unit: str,
+    period: str,
+    percent: bool = False,
+    color: str | None = None,
+    horizontal: bool = True,
+    sort_desc: bool = True,
+) -> None:
+    """Bars of one measure per category (rates as fractions when ``percent``)."""
+    if df is None or df.empty or df[y].notna().sum() == 0:
+        _no_data(title, period)
+        return
+    plot = df.copy()
+    plot["显示值"] = plot[y].map(fmt.pct if percent else fmt.score)
+    axis = alt.Axis(format=".1%" if percent else ".1f", title=unit)
+    order = "-x" if horizontal else "-y"
+    if not sort_desc:
+        order = order[1:]
+    cat = alt.Y(f"{x}:N", sort=order, title=None) if horizontal else alt.X(f"{x}:N", sort=order)
+    val = alt.X(f"{y}:Q", axis=axis) if horizontal else alt.Y(f"{y}:Q", axis=axis)
+    enc: dict[str, Any] = {"tooltip": [x, "显示值"]}
+    if horizontal:
+        enc.update(y=cat, x=val)
+    else:
+        enc.update(x=cat, y=val)
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
+    height = max(120, 22 * len(plot)) if horizontal else 300
+    chart = (
+        alt.Chart(plot, title=chart_title(title, unit, period), height=height)
+        .mark_bar()
+        .encode(**enc)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def score_colour(score: float | None) -> list[int]:
+    """Red (low) -> amber -> green (high) for a 0..100 score; grey when missing."""
+    if score is None or pd.isna(score):
+        return [160, 160, 160, 160]
+    s = max(0.0, min(100.0, float(score))) / 100
+    if s < 0.5:
+        return [220, int(60 + 340 * s), 60, 200]
+    return [int(220 - 360 * (s - 0.5)), 200, 80, 200]
+
+
+def point_map(
+    df: pd.DataFrame,
+    *,
+    value: str,
+    label: str,
+    title: str,
+    unit: str,
+    period: str,
+    radius: float = 2500,
+    tooltip: str,
+) -> None:
+    """Points (district/street centroids, dwellings) coloured by a 0..100 score.
+
+    No base map tiles: the command centre's network has no internet, so the map
+    shows the points on a plain background, positioned by longitude and latitude."""
+    st.markdown(f"**{chart_title(title, unit, period)}**")
+    pts = df.dropna(subset=["lon", "lat"]) if df is not None and not df.empty else pd.DataFrame()
+    if pts.empty:
+        _no_data(title, period)
+        return
+    pts = pts.copy()
+    pts["colour"] = pts[value].map(score_colour)
+    pts["显示值"] = pts[value].map(fmt.score)
+    pts["名称"] = pts[label]
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        data=pts,
+        get_position="[lon, lat]",
+        get_fill_color="colour",
+        get_radius=radius,
+        radius_min_pixels=4,
+        pickable=True,
+    )
+    view = pdk.ViewState(
+        longitude=float(pts["lon"].mean()), latitude=float(pts["lat"].mean()), zoom=8.3
+    )
+    deck = pdk.Deck(
+        layers=[layer], initial_view_state=view, map_style=None, tooltip={"text": tooltip}
+    )
+    st.pydeck_chart(deck, width="stretch", height=420)
+    st.caption("颜色：红色分值低，绿色分值高。")
