@@ -44,7 +44,7 @@ from ingest.pii import (
     load_pii_key,
     mask_id_number,
     mask_phone,
-    normalise_id_number,
+    normalise_id_numbers,
     normalise_phone,
 )
 from ingest.readers import FileRejected, Records, read_export
@@ -158,7 +158,11 @@ def _masked_value(col: Column) -> pl.Expr:
 def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
     """Parse every column by its kind; reject rows with a bad key, warn about other bad values."""
     ent = records.entity
-    src = records.frame
+    src = records.frame.with_columns(
+        normalise_id_numbers(records.frame[col.canonical]).alias(f"__{col.canonical}")
+        for col in ent.columns
+        if col.kind == "id_number"
+    )
     exprs: list[pl.Expr] = []
     problems: list[tuple[Column, pl.Expr, str]] = []  # column, failure mask, reason
     for col in ent.columns:
@@ -167,16 +171,19 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
         if col.kind == "name":
             continue
         if col.kind in ("id_number", "phone"):
-            normalise = normalise_id_number if col.kind == "id_number" else normalise_phone
+            # ID numbers are validated beforehand (normalise_id_numbers), phones inline.
+            normalised = (
+                pl.col(f"__{col.canonical}") if col.kind == "id_number" else normalise_phone(raw)
+            )
             mask = mask_id_number if col.kind == "id_number" else mask_phone
-            exprs.append(normalise(raw).alias(f"__{col.canonical}"))
-            exprs.append(mask(normalise(raw)).alias(f"{col.canonical}_masked"))
+            exprs.append(normalised.alias(f"__{col.canonical}"))
+            exprs.append(mask(normalised).alias(f"{col.canonical}_masked"))
             what = (
                 "invalid ID number (form, birth date or GB 11643 check digit)"
                 if col.kind == "id_number"
                 else "invalid phone number"
             )
-            problems.append((col, present & normalise(raw).is_null(), what))
+            problems.append((col, present & normalised.is_null(), what))
             continue
         parsed = PARSERS[col.kind](raw)
         if col.minimum is not None or col.maximum is not None:

@@ -1,0 +1,57 @@
+# Pingan: `make demo` and `make test` bootstrap everything they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv from PATH, else the one pip installs into this Python (bootstrap below).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN := $(UV) run --frozen
+export PINGAN_DATA_DIR ?= $(CURDIR)/data
+PORT ?= 8501
+SCALE ?= demo
+
+.PHONY: help bootstrap browser demo sample run serve ui test lint typecheck bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv when missing and the locked environment
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+
+browser: ## install Debian's chromium for browser tests (root, apt)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: bootstrap ## generate the demo city, run the whole pipeline, serve the dashboards
+	$(RUN) pingan sample --scale $(SCALE) --out "$(PINGAN_DATA_DIR)"
+	$(RUN) pingan run
+	$(RUN) pingan serve --port $(PORT)
+
+sample: bootstrap ## generate the demo city's exports into $PINGAN_DATA_DIR/landing
+	$(RUN) pingan sample --scale $(SCALE) --out "$(PINGAN_DATA_DIR)"
+
+run: bootstrap ## run the pipeline once (ingest new files, build, check, publish)
+	$(RUN) pingan run
+
+serve: bootstrap ## serve the dashboards on 127.0.0.1:$(PORT)
+	$(RUN) pingan serve --port $(PORT)
+
+ui: bootstrap ## start the Dagster UI on 127.0.0.1
+	mkdir -p "$(PINGAN_DATA_DIR)/dagster"
+	DAGSTER_HOME="$(PINGAN_DATA_DIR)/dagster" $(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1
+
+lint: bootstrap ## ruff lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: bootstrap ## mypy on the ingest package
+	$(RUN) mypy
+
+test: bootstrap browser lint typecheck ## lint, type-check and run every test
+	$(RUN) pytest
+
+bench: bootstrap browser ## run the benchmarks; results in benchmarks/results/
+	$(RUN) python -m benchmarks.run_all
+
+clean: ## remove generated data and caches
+	rm -rf data .pytest_cache .ruff_cache .mypy_cache dbt_project/target dbt_project/logs test-artifacts
