@@ -393,13 +393,12 @@ class Loader:
                     [sha, records.entity.name],
                 )
             if typed.warnings.height:
-                self.con.register("__warnings", typed.warnings.to_arrow())
+                warnings = typed.warnings  # noqa: F841 - read by DuckDB's replacement scan
                 self.con.execute(
                     "insert into raw.row_warnings "
-                    "select ?, ?, _row_number, column_name, reason, value from __warnings",
+                    "select ?, ?, _row_number, column_name, reason, value from warnings",
                     [sha, records.entity.name],
                 )
-                self.con.unregister("__warnings")
             warned = typed.warnings["_row_number"].n_unique() if typed.warnings.height else 0
             result = self._ledger(
                 path,
@@ -427,11 +426,8 @@ class Loader:
             pl.lit(seq, pl.Int64).alias("_delivery_seq"),
         )
         names = ", ".join(f'"{name}"' for name, _, _ in raw_table_columns(ent))
-        self.con.register("__rows", rows.to_arrow())
-        try:
-            self.con.execute(f"insert into raw.{ent.name} ({names}) select {names} from __rows")
-        finally:
-            self.con.unregister("__rows")
+        rows_arrow = rows.to_arrow()  # found by DuckDB's replacement scan of local variables
+        self.con.execute(f"insert into raw.{ent.name} ({names}) select {names} from rows_arrow")
 
     def _reject_file(self, path: Path, sha: str, exc: FileRejected, now: datetime) -> FileResult:
         rows = (
