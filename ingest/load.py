@@ -426,7 +426,7 @@ class Loader:
             pl.lit(seq, pl.Int64).alias("_delivery_seq"),
         )
         names = ", ".join(f'"{name}"' for name, _, _ in raw_table_columns(ent))
-        rows_arrow = rows.to_arrow()  # found by DuckDB's replacement scan of local variables
+        rows_arrow = rows.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
         self.con.execute(f"insert into raw.{ent.name} ({names}) select {names} from rows_arrow")
 
     def _reject_file(self, path: Path, sha: str, exc: FileRejected, now: datetime) -> FileResult:
