@@ -10,14 +10,15 @@
 -#}
 {% macro staging_newest(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
-    {%- set node = none -%}
+    {%- set found = namespace(node=none) -%}
     {%- if execute -%}
         {%- for s in graph.sources.values() -%}
             {%- if s.source_name == source_name and s.name == table_name -%}
-                {%- set node = s -%}
+                {%- set found.node = s -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+    {%- set node = found.node -%}
     {%- if node is none -%}
         {#- parse time: only the dependency matters -#}
         select * from {{ relation }}

@@ -1,0 +1,321 @@
+-- Raw values of the safety-index indicators: one row per unit (district, street) x
+-- month x indicator, with how the value was obtained:
+--   observed         computed from the month's data (a count of 0 is observed only when
+--                    the source system delivered records that month);
+--   inherited        a district-only indicator (department report, survey) on a street row;
+--   carried_forward  a quarterly survey value carried into later months
+--                    (at most var index_carry_forward_months);
+--   missing          no value: the weight is redistributed (see mart_safety_index).
+with
+
+streets as (
+    select * from {{ ref('int_streets') }}
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
+indicators as (
+    select * from {{ ref('safety_indicators') }}
+),
+
+activity as (
+    select * from {{ ref('int_activity_dates') }}
+),
+
+cases as (
+    select * from {{ ref('fct_police_cases') }}
+),
+
+incidents as (
+    select * from {{ ref('fct_police_incidents') }}
+),
+
+tickets as (
+    select * from {{ ref('fct_hotline_tickets') }}
+),
+
+events as (
+    select * from {{ ref('fct_grid_events') }}
+),
+
+hazards as (
+    select * from {{ ref('fct_rental_hazards') }}
+),
+
+reference_indicators as (
+    select * from {{ ref('stg_reference__indicators') }}
+),
+
+survey as (
+    select * from {{ ref('stg_reference__safety_survey') }}
+),
+
+units as (
+    select
+        'street' as region_level,
+        {{ region_key('district', 'street') }} as region_key,
+        street as region_name,
+        district,
+        street,
+        population
+    from streets
+
+    union all
+
+    select
+        'district' as region_level,
+        district as region_key,
+        district as region_name,
+        district,
+        cast(null as varchar) as street,
+        sum(population) as population
+    from streets
+    group by district
+),
+
+-- events counted by indicators computed from records: (numerator, denominator)
+record_events as (
+    select 'criminal_cases_per_10k' as indicator_code, district, street,
+        case_month as month_start, 1 as numerator, 0 as denominator
+    from cases
+    where case_class = '刑事案件'
+
+    union all
+
+    select 'public_order_cases_per_10k', district, street, case_month, 1, 0
+    from cases
+    where case_class = '治安案件'
+
+    union all
+
+    select 'incidents_110_per_10k', district, street, reported_month, 1, 0
+    from incidents
+
+    union all
+
+    select 'security_complaints_per_10k', district, street, received_month, 1, 0
+    from tickets
+    where is_security_complaint
+        and coalesce(request_type, '投诉') in ('投诉', '举报')
+        and not is_cancelled
+
+    union all
+
+    select 'grid_disputes_per_10k', district, street, reported_month, 1, 0
+    from events
+    where category = '矛盾纠纷'
+        and not is_returned
+
+    union all
+
+    select 'hazard_rectification_rate', district, street, due_month,
+        case when is_fixed then 1 else 0 end, 1
+    from hazards
+),
+
+counts as (
+    select
+        'street' as region_level,
+        {{ region_key('district', 'street') }} as region_key,
+        indicator_code,
+        month_start,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from record_events
+    where district is not null and street is not null
+    group by 1, 2, 3, 4
+
+    union all
+
+    select
+        'district' as region_level,
+        district as region_key,
+        indicator_code,
+        month_start,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from record_events
+    where district is not null
+    group by 1, 2, 3, 4
+),
+
+-- months in which each source system delivered anything at all
+covered as (
+    select distinct
+        entity as source,
+        month_start
+    from activity
+),
+
+grid_values as (
+    select
+        u.region_level,
+        u.region_key,
+        u.region_name,
+        u.district,
+        u.street,
+        u.population,
+        m.month_start,
+        m.year,
+        m.quarter,
+        i.indicator_code,
+        i.source,
+        i.district_only,
+        i.reference_code
+    from units as u
+    cross join months as m
+    cross join indicators as i
+),
+
+from_records as (
+    select
+        g.region_level,
+        g.region_key,
+        g.month_start,
+        g.indicator_code,
+        case
+            when c.source is null then null
+            when g.indicator_code = 'hazard_rectification_rate'
+                then {{ safe_divide('100.0 * n.numerator', 'n.denominator') }}
+            when g.population > 0
+                then coalesce(n.numerator, 0) * 10000.0 / g.population
+        end as raw_value,
+        cast(null as varchar) as forced_status
+    from grid_values as g
+    left join covered as c
+        on g.source = c.source
+        and g.month_start = c.month_start
+    left join counts as n
+        on g.region_level = n.region_level
+        and g.region_key = n.region_key
+        and g.indicator_code = n.indicator_code
+        and g.month_start = n.month_start
+    where g.source not in ('reference_indicators', 'reference_safety_survey')
+),
+
+reported as (
+    -- department-reported district values (street left empty), per 10,000 residents
+    select
+        trim(r.district) as district,
+        cast(r.month || '-01' as date) as month_start,
+        r.indicator_code as reference_code,
+        sum(r.value) as value
+    from reference_indicators as r
+    where nullif(trim(r.street), '') is null
+        and r.value is not null
+    group by 1, 2, 3
+),
+
+from_reports as (
+    select
+        g.region_level,
+        g.region_key,
+        g.month_start,
+        g.indicator_code,
+        case
+            when d.population > 0 then r.value * 10000.0 / d.population
+        end as raw_value,
+        case
+            when r.value is not null and g.region_level = 'street' then 'inherited'
+        end as forced_status
+    from grid_values as g
+    left join units as d
+        on d.region_level = 'district'
+        and g.district = d.district
+    left join reported as r
+        on g.district = r.district
+        and g.month_start = r.month_start
+        and g.reference_code = r.reference_code
+    where g.source = 'reference_indicators'
+),
+
+survey_quarters as (
+    select
+        trim(district) as district,
+        cast({{ dbt.concat([
+            "cast(year as varchar)", "'-'",
+            "lpad(cast(quarter * 3 - 2 as varchar), 2, '0')", "'-01'"
+        ]) }} as date) as quarter_start,
+        safety_pct
+    from survey
+    where safety_pct is not null
+),
+
+survey_matches as (
+    select
+        g.region_level,
+        g.region_key,
+        g.month_start,
+        g.indicator_code,
+        s.safety_pct,
+        {{ dbt.datediff('s.quarter_start', 'g.month_start', 'month') }} as months_after_start,
+        row_number() over (
+            partition by g.region_level, g.region_key, g.month_start
+            order by s.quarter_start desc
+        ) as recency
+    from grid_values as g
+    inner join survey_quarters as s
+        on g.district = s.district
+        and s.quarter_start <= g.month_start
+    where g.source = 'reference_safety_survey'
+),
+
+from_survey as (
+    select
+        g.region_level,
+        g.region_key,
+        g.month_start,
+        g.indicator_code,
+        case
+            when s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
+                then s.safety_pct
+        end as raw_value,
+        case
+            when s.months_after_start > 2
+                and s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
+                then 'carried_forward'
+            when s.months_after_start <= 2 and g.region_level = 'street' then 'inherited'
+        end as forced_status
+    from grid_values as g
+    left join survey_matches as s
+        on g.region_level = s.region_level
+        and g.region_key = s.region_key
+        and g.month_start = s.month_start
+        and s.recency = 1
+    where g.source = 'reference_safety_survey'
+),
+
+unioned as (
+    select * from from_records
+    union all
+    select * from from_reports
+    union all
+    select * from from_survey
+),
+
+final as (
+    select
+        g.region_level,
+        g.region_key,
+        g.region_name,
+        g.district,
+        g.street,
+        g.population,
+        g.month_start,
+        g.indicator_code,
+        v.raw_value,
+        case
+            when v.raw_value is null then 'missing'
+            else coalesce(v.forced_status, 'observed')
+        end as value_status
+    from grid_values as g
+    inner join unioned as v
+        on g.region_level = v.region_level
+        and g.region_key = v.region_key
+        and g.month_start = v.month_start
+        and g.indicator_code = v.indicator_code
+)
+
+select * from final

@@ -1,0 +1,160 @@
+-- 提示单: indicator values that swing beyond their configured month-over-month threshold
+-- or leave their control limits (mean ± 2/3 sd of the previous 6 months).
+with
+
+components as (
+    select * from {{ ref('mart_safety_index_components') }}
+    -- only values measured for the unit itself, not inherited or carried forward
+    where value_status = 'observed'
+),
+
+indicators as (
+    select * from {{ ref('safety_indicators') }}
+),
+
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
+history as (
+    select
+        c.region_key,
+        c.indicator_code,
+        c.month_start,
+        avg(h.raw_value) as baseline_mean,
+        stddev_samp(h.raw_value) as baseline_sd,
+        count(h.raw_value) as baseline_months
+    from components as c
+    inner join components as h
+        on c.region_key = h.region_key
+        and c.indicator_code = h.indicator_code
+        and h.month_start < c.month_start
+        and h.month_start >= cast({{ dbt.dateadd('month', '-6', 'c.month_start') }} as date)
+    group by 1, 2, 3
+),
+
+compared as (
+    select
+        c.*,
+        m.month_label,
+        i.alert_change_pct,
+        i.alert_min_value,
+        p.raw_value as previous_value,
+        c.raw_value - p.raw_value as change_abs,
+        case
+            when p.raw_value <> 0 then (c.raw_value - p.raw_value) / abs(p.raw_value)
+        end as change_pct,
+        h.baseline_mean,
+        h.baseline_sd,
+        h.baseline_months
+    from components as c
+    inner join months as m
+        on c.month_start = m.month_start
+    inner join indicators as i
+        on c.indicator_code = i.indicator_code
+    left join components as p
+        on c.region_key = p.region_key
+        and c.indicator_code = p.indicator_code
+        and p.month_start = m.previous_month_start
+    left join history as h
+        on c.region_key = h.region_key
+        and c.indicator_code = h.indicator_code
+        and c.month_start = h.month_start
+),
+
+flagged as (
+    select
+        *,
+        coalesce(
+            previous_value is not null
+            and greatest(raw_value, previous_value) >= alert_min_value
+            and (
+                abs(change_pct) >= alert_change_pct
+                -- from 0 to at least the noise floor counts as a swing too
+                or (previous_value = 0 and raw_value > 0)
+            ),
+            false
+        ) as is_swing,
+        case
+            when baseline_months >= 3 and baseline_sd > 0
+                then abs(raw_value - baseline_mean) / baseline_sd
+        end as sigma_distance,
+        case
+            when direction = 'negative'
+                then raw_value > coalesce(previous_value, baseline_mean)
+            else raw_value < coalesce(previous_value, baseline_mean)
+        end as is_worsening
+    from compared
+),
+
+alerts as (
+    select
+        *,
+        coalesce(sigma_distance > 2, false) as is_out_of_control
+    from flagged
+    where is_swing or coalesce(sigma_distance > 2, false)
+),
+
+final as (
+    select
+        {{ dbt.concat(["region_key", "'|'", "month", "'|'", "indicator_code"]) }} as alert_id,
+        month_start,
+        month,
+        region_level,
+        region_key,
+        region_name,
+        district,
+        street,
+        indicator_code,
+        indicator_name,
+        unit,
+        raw_value as value,
+        previous_value,
+        change_abs,
+        change_pct,
+        baseline_mean,
+        baseline_sd,
+        baseline_mean + 3 * baseline_sd as upper_limit,
+        baseline_mean - 3 * baseline_sd as lower_limit,
+        case
+            when is_swing and is_out_of_control then '环比波动+超出控制限'
+            when is_swing then '环比波动'
+            else '超出控制限'
+        end as rule,
+        coalesce(is_worsening, false) as is_worsening,
+        case
+            when coalesce(is_worsening, false)
+                and (coalesce(sigma_distance > 3, false)
+                    or coalesce(abs(change_pct) >= 2 * alert_change_pct, false))
+                then '高'
+            when coalesce(is_worsening, false) then '中'
+            else '低'
+        end as severity,
+        {{ dbt.concat([
+            "coalesce(district, '')",
+            "case when street is not null then street else '' end",
+            "month_label",
+            "indicator_name",
+            "'为'", "cast(round(raw_value, 2) as varchar)", "unit",
+            "case when previous_value is not null then "
+                ~ dbt.concat([
+                    "'，较上月'",
+                    "case when change_abs >= 0 then '上升' else '下降' end",
+                    "case when change_pct is not null "
+                        ~ "then cast(round(abs(change_pct) * 100, 1) as varchar) || '%' "
+                        ~ "else cast(round(abs(change_abs), 2) as varchar) || unit end",
+                    "'（上月'", "cast(round(previous_value, 2) as varchar)", "unit", "'）'"
+                ]) ~ " else '' end",
+            "case when is_out_of_control then "
+                ~ dbt.concat([
+                    "'，'",
+                    "case when raw_value > baseline_mean then '高于' else '低于' end",
+                    "'近6个月均值'", "cast(round(baseline_mean, 2) as varchar)", "unit",
+                    "'，偏离'", "cast(round(sigma_distance, 1) as varchar)", "'个标准差'"
+                ]) ~ " else '' end",
+            "case when coalesce(is_worsening, false) then '，请关注' else '，情况好转' end"
+        ]) }} as message
+    from alerts
+)
+
+select * from final
