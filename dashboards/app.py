@@ -12,7 +12,9 @@ import streamlit as st
 
 from dashboards import auth, ui
 
-st.set_page_config(page_title="平安 · 社会治理数据看板", page_icon="🛡️", layout="wide")
+st.set_page_config(
+    page_title="平安 · 社会治理数据看板", page_icon=":material/shield:", layout="wide"
+)
 
 
 def login() -> None:
@@ -41,15 +43,29 @@ def logout() -> None:
 
 
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="总览", icon="📊", default=True),
-    "safety_index": st.Page("pages/safety_index.py", title="平安稳定指数", icon="🛡️"),
-    "completion": st.Page("pages/completion.py", title="办结率", icon="✅"),
-    "group_rental": st.Page("pages/group_rental.py", title="群租房预警", icon="🏠"),
-    "lead_detail": st.Page(
-        "pages/lead_detail.py", title="线索详情", icon="🔎", url_path="lead", visibility="hidden"
+    "overview": st.Page(
+        "pages/overview.py", title="总览", icon=":material/dashboard:", default=True
     ),
-    "alerts": st.Page("pages/alerts.py", title="预警提示单", icon="🚨"),
-    "data_quality": st.Page("pages/data_quality.py", title="数据质量", icon="🧪"),
+    "safety_index": st.Page(
+        "pages/safety_index.py", title="平安稳定指数", icon=":material/shield:"
+    ),
+    "completion": st.Page("pages/completion.py", title="办结率", icon=":material/task_alt:"),
+    "group_rental": st.Page(
+        "pages/group_rental.py", title="群租房预警", icon=":material/home_work:"
+    ),
+    "lead_detail": st.Page(
+        "pages/lead_detail.py",
+        title="线索详情",
+        icon=":material/search:",
+        url_path="lead",
+        visibility="hidden",
+    ),
+    "alerts": st.Page(
+        "pages/alerts.py", title="预警提示单", icon=":material/notification_important:"
+    ),
+    "data_quality": st.Page(
+        "pages/data_quality.py", title="数据质量", icon=":material/fact_check:"
+    ),
 }
 # Pages per role; district officers do not get the data-quality page.
 ROLE_PAGES = {
@@ -60,7 +76,7 @@ ROLE_PAGES = {
 
 user = ui.current_user()
 if user is None:
-    st.navigation([st.Page(login, title="登录", icon="🔐")], position="hidden").run()
+    st.navigation([st.Page(login, title="登录", icon=":material/login:")], position="hidden").run()
 else:
     with st.sidebar:
         where = user.district if user.scope.restricted else "全市"

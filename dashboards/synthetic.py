@@ -84,7 +84,7 @@ def build_snapshot(
         for d, (lon, lat, streets) in DISTRICTS.items()
         for i, s in enumerate(streets)
     ]
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(str(tmp), config={"enable_progress_bar": False})
     try:
         _build(con, size, months, regions, version)
     finally:

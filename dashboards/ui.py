@@ -285,11 +285,12 @@ def bar_chart(
         enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
     height = max(120, 22 * len(plot)) if horizontal else 300
     chart = (
-        alt.Chart(plot, title=chart_title(title, unit, period), height=height)
+        alt.Chart(plot, title=chart_title(title, unit, period))
         .mark_bar()
         .encode(**enc)
+        .properties(height=height)
     )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(chart, width="stretch", height=height + 60)
 
 
 def score_colour(score: float | None) -> list[int]:
@@ -312,6 +313,7 @@ def point_map(
     period: str,
     radius: float = 2500,
     tooltip: str,
+    labels: bool = False,
 ) -> None:
     """Points (district/street centroids, dwellings) coloured by a 0..100 score.
 
@@ -326,20 +328,35 @@ def point_map(
     pts["colour"] = pts[value].map(score_colour)
     pts["显示值"] = pts[value].map(fmt.score)
     pts["名称"] = pts[label]
-    layer = pdk.Layer(
-        "ScatterplotLayer",
-        data=pts,
-        get_position="[lon, lat]",
-        get_fill_color="colour",
-        get_radius=radius,
-        radius_min_pixels=4,
-        pickable=True,
-    )
+    layers = [
+        pdk.Layer(
+            "ScatterplotLayer",
+            data=pts,
+            get_position="[lon, lat]",
+            get_fill_color="colour",
+            get_radius=radius,
+            radius_min_pixels=4,
+            pickable=True,
+        )
+    ]
+    if labels:
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                data=pts,
+                get_position="[lon, lat]",
+                get_text="名称",
+                get_size=13,
+                get_color=[40, 40, 40, 255],
+                get_pixel_offset=[0, -16],
+                character_set="auto",
+            )
+        )
     view = pdk.ViewState(
         longitude=float(pts["lon"].mean()), latitude=float(pts["lat"].mean()), zoom=8.3
     )
     deck = pdk.Deck(
-        layers=[layer], initial_view_state=view, map_style=None, tooltip={"text": tooltip}
+        layers=layers, initial_view_state=view, map_style=None, tooltip={"text": tooltip}
     )
     st.pydeck_chart(deck, width="stretch", height=420)
     st.caption("颜色：红色分值低，绿色分值高。")

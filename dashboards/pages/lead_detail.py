@@ -88,7 +88,7 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
     lead_id = (st.query_params.get("lead") or "").strip()
     if not lead_id:
         st.info("请从“群租房预警”页面选择一条线索。")
-        st.page_link("pages/group_rental.py", label="返回群租房预警", icon="🏠")
+        st.page_link("pages/group_rental.py", label="返回群租房预警", icon=":material/home_work:")
         ui.done()
     found = data.lead(scope, lead_id)
     access_log.record(
@@ -102,7 +102,7 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
     )
     if found.empty:
         st.error(f"线索 {lead_id} 不存在或不在您的权限范围内。")
-        st.page_link("pages/group_rental.py", label="返回群租房预警", icon="🏠")
+        st.page_link("pages/group_rental.py", label="返回群租房预警", icon=":material/home_work:")
         ui.done()
     lead = found.iloc[0]
 
@@ -127,4 +127,4 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
         df = records[kind]
         st.markdown(f"**{label}**（{SYSTEM_OF[kind]}，{fmt.count(len(df))}条）")
         ui.table(df, COLUMNS[kind], empty=f"无关联的{label}。", key=f"lead_{kind}")
-    st.page_link("pages/group_rental.py", label="返回群租房预警", icon="🏠")
+    st.page_link("pages/group_rental.py", label="返回群租房预警", icon=":material/home_work:")

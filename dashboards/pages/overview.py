@@ -36,11 +36,12 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
     leads = data.lead_summary(scope, dispatch_min)
     fresh = data.source_freshness()
 
+    st.subheader(f"{area} · {fmt.month(month)}")
     c1, c2, c3, c4, c5, c6 = st.columns(6)
     c1.metric(
-        f"{area}平安稳定指数（{fmt.month(month)}）",
+        "平安稳定指数（分）",
         fmt.score(index_value),
-        f"{fmt.signed(index_delta)} 分（环比）" if index_delta is not None else None,
+        f"{fmt.signed(index_delta)}（环比）" if index_delta is not None else None,
         help="0–100分，越高越平安；全市为各区县指数按常住人口加权平均。",
     )
 
@@ -51,19 +52,19 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
         if value is not None and not pd.isna(value) and target is not None:
             gap = float(value) - float(target)
             delta = f"{fmt.pct_points(gap)}（目标{fmt.pct(target)}）"
-        col.metric(f"{label}（{fmt.month(comp_month)}）", fmt.pct(value), delta)
+        col.metric(label, fmt.pct(value), delta, help=f"统计月份：{fmt.month(comp_month)}")
 
     rate_metric(c2, "hotline", "completion_rate", "12345办结率")
     rate_metric(c3, "grid", "completion_rate", "网格事件办结率")
     high = int((alerts_now["severity"] == "高").sum()) if not alerts_now.empty else 0
     c4.metric(
-        f"预警提示（{fmt.month(month)}）",
+        "预警提示（条）",
         fmt.count(len(alerts_now)),
-        f"其中高风险 {high} 条" if high else None,
+        f"高风险 {high} 条" if high else None,
         delta_color="inverse",
     )
     c5.metric(
-        "待核查群租线索",
+        "待核查群租线索（条）",
         fmt.count(leads["open_over_threshold"]),
         help=f"评分≥{dispatch_min:.0f}分、尚未核查的线索（全部待核查 {fmt.count(leads['open'])} 条）",
     )
@@ -72,10 +73,12 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
     else:
         late = int((fresh["late_entities"] > 0).sum())
         c6.metric(
-            "数据时效",
-            f"{len(fresh) - late}/{len(fresh)} 个来源按时",
-            f"最近入库 {fmt.moment(fresh['last_delivery'].max())}",
-            delta_color="off",
+            "按时交付的数据来源",
+            f"{len(fresh) - late}/{len(fresh)}",
+            f"{late}个来源逾期" if late else "全部按时",
+            delta_color="inverse" if late else "off",
+            help=f"最近一次入库：{fmt.moment(fresh['last_delivery'].max())}；"
+            "逾期来源见“数据质量”页面。",
         )
 
     # ---- completion against targets

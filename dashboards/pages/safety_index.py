@@ -8,6 +8,8 @@ import streamlit as st
 from dashboards import data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
+DIRECTIONS = {"positive": "正向（越高越好）", "negative": "负向（越低越好）"}
+VALUE_STATUS = {"observed": "实测", "carried_forward": "沿用上期", "missing": "缺失"}
 
 with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与变化") as user:
     scope = user.scope
@@ -49,6 +51,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             period=period,
             radius=3000 if level == "district" else 1200,
             tooltip="{名称}：{显示值}分",
+            labels=len(units) <= 40,
         )
     with right:
         st.markdown(f"**{label}排名（{period}）**")
@@ -57,7 +60,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             {
                 "rank": ("排名", ui.COUNT),
                 "region_name": (label, ui.TEXT),
-                "district": ("所属区县", ui.TEXT),
+                **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
                 "safety_index": ("指数（分）", ui.SCORE),
                 "grade": ("等级", ui.TEXT),
                 "index_change_mom": ("环比（分）", ui.SIGNED),
@@ -76,7 +79,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         up, down = st.columns(2)
         cols = {
             "region_name": (label, ui.TEXT),
-            "district": ("所属区县", ui.TEXT),
+            **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
             "safety_index": ("指数（分）", ui.SCORE),
             "index_change_mom": ("环比（分）", ui.SIGNED),
             "rank_change_mom": ("位次变化", ui.COUNT),
@@ -138,14 +141,18 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
                 unit="分",
                 period=tperiod or "近12个月",
             )
+        comps = comps.assign(
+            direction_label=comps["direction"].map(DIRECTIONS).fillna(comps["direction"]),
+            status_label=comps["value_status"].map(VALUE_STATUS).fillna(comps["value_status"]),
+        )
         ui.table(
             comps,
             {
                 "indicator_name": ("指标", ui.TEXT),
                 "raw_value": ("指标值", ui.NUM),
                 "unit": ("单位", ui.TEXT),
-                "direction": ("方向", ui.TEXT),
-                "value_status": ("取值方式", ui.TEXT),
+                "direction_label": ("方向", ui.TEXT),
+                "status_label": ("取值方式", ui.TEXT),
                 "normalised_value": ("标准化得分", ui.SCORE),
                 "effective_weight": ("有效权重", ui.NUM),
                 "contribution": ("贡献（分）", ui.SCORE),
