@@ -7,6 +7,7 @@ so the run shows up in the Dagster UI like any other.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -14,7 +15,17 @@ from dataclasses import dataclass, field
 
 from ingest.settings import Settings
 
-QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The summary says what failed; full logs (tracebacks included) stay in the Dagster instance.
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _root_message(error) -> str:
+    """The innermost cause of a step error: what actually went wrong, on one line."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    text = error.message.strip() if error is not None else ""
+    text = text.removeprefix("dagster._core.definitions.events.Failure: ")
+    return " ".join(text.split())
 
 
 @dataclass
@@ -61,7 +72,7 @@ def summarise(result, seconds: float) -> RunSummary:
 
     s = RunSummary(success=result.success, run_id=result.run_id, seconds=seconds)
     for ev in result.get_asset_materialization_events():
-        mat = ev.asset_materialization
+        mat = ev.materialization
         key = mat.asset_key
         md = {k: v.value for k, v in mat.metadata.items()}
         if key.path[0] == "raw":
@@ -90,8 +101,8 @@ def summarise(result, seconds: float) -> RunSummary:
             s.dbt_tests["passed" if ev.passed else "failed"] += 1
     for ev in result.all_events:
         if ev.is_step_failure and ev.step_failure_data is not None:
-            msg = ev.step_failure_data.error.message.strip() if ev.step_failure_data.error else ""
-            s.failures.append(f"{ev.step_key}: {' '.join(msg.split())[:400]}")
+            msg = _root_message(ev.step_failure_data.error)
+            s.failures.append(f"{ev.step_key}: {msg[:600]}")
     return s
 
 
@@ -107,8 +118,15 @@ def execute(settings: Settings, run_config: dict | None = None, tags: dict | Non
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     config = {**QUIET_LOGGERS, **(run_config or {})}
+    log = settings.data_dir / "logs" / "pingan_run.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
+    # dagster-dbt echoes every dbt log line to stdout: keep them in a file, print a summary.
+    with (
+        dg.DagsterInstance.get() as instance,
+        log.open("w", encoding="utf-8") as fh,
+        contextlib.redirect_stdout(fh),
+    ):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,

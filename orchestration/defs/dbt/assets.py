@@ -28,7 +28,12 @@ from dagster_dbt import (
 )
 
 from ingest.contracts import ENTITIES_BY_NAME
-from orchestration.defs.dbt.resources import dbt_env, dbt_project, ensure_manifest
+from orchestration.defs.dbt.resources import (
+    dbt_env,
+    dbt_project,
+    ensure_manifest,
+    manifest_is_stale,
+)
 from orchestration.resources import PinganResource
 
 STAGING_SELECT = "path:models/staging"
@@ -110,6 +115,13 @@ def _has_nodes(select_staging: bool) -> bool:
 def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
+    if manifest_is_stale():
+        # dbt would build nodes the loaded definitions do not know (and dagster-dbt fails on
+        # them with a KeyError): say what to do instead.
+        raise dg.Failure(
+            "the dbt project changed after the Dagster definitions were loaded: "
+            "reload the code location (or rerun `pingan run`)"
+        )
     with dbt_env(pingan.settings):
         yield from dbt.cli(["build"], context=context).stream()
 

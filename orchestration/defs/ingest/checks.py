@@ -62,4 +62,4 @@ def source_freshness(
                     "late_hours": f.late_hours if f.late_hours is not None else -1,
                 },
             )
-        quality.record(con, context.run_id, outcomes)
+        quality.record(con, context.run.run_id, outcomes)

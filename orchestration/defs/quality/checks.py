@@ -89,11 +89,11 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                 if not any(k.asset_key == key for k in selected):
                     continue
                 outcomes = quality.validate_staging(
-                    validator, con, ENTITIES_BY_NAME[ent_name], relation(node), context.run_id
+                    validator, con, ENTITIES_BY_NAME[ent_name], relation(node), context.run.run_id
                 )
                 all_outcomes += outcomes
                 yield from _results(key, outcomes, selected)
-            quality.record(con, context.run_id, all_outcomes)
+            quality.record(con, context.run.run_id, all_outcomes)
         validator.build_docs()
         context.log.info(
             f"GX staging: {quality.summarise(all_outcomes)[2]}; docs {validator.docs_index}"
@@ -132,7 +132,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                     outcomes = quality.validate_rates(validator, con, node["name"], relation(node))
                     all_outcomes += outcomes
                     yield from _results(key, outcomes, selected)
-                quality.record(con, context.run_id, all_outcomes)
+                quality.record(con, context.run.run_id, all_outcomes)
             validator.build_docs()
 
         checks.append(gx_marts)

@@ -1,0 +1,170 @@
+"""GX suites derived from the contracts, validated on small real DuckDB tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.contracts import ENTITIES, entity
+from orchestration import quality
+
+
+@pytest.fixture(scope="module")
+def validator(tmp_path_factory: pytest.TempPathFactory) -> quality.Validator:
+    return quality.Validator(tmp_path_factory.mktemp("gx"))
+
+
+def _names(rules: list[quality.Rule]) -> dict[str, str]:
+    return {r.name: r.severity for r in rules}
+
+
+@pytest.mark.parametrize("ent", ENTITIES, ids=lambda e: e.name)
+def test_every_entity_suite_derives_from_its_contract(ent) -> None:
+    present = {name for name, _, _ in ent.stored_columns()}
+    rules = _names(quality.staging_rules(ent, present, previous_rows=100))
+    for k in ent.key:
+        if ent.column(k).required:
+            assert rules[f"not_null:{k}"] == "critical"
+    assert rules["unique_key:" + ",".join(ent.key)] == "critical"
+    for col in ent.columns:
+        if col.kind == "enum":
+            assert rules[f"accepted_values:{col.canonical}"] == "warning"
+        if col.minimum is not None:
+            assert rules[f"range:{col.canonical}"] == "warning"
+    assert rules["row_count_change"] == "warning"
+    assert quality.expected_types(ent) == {n: t for n, t, _ in ent.stored_columns()}
+
+
+def test_business_rules_cover_time_order_and_floor_area() -> None:
+    hotline = _names(
+        quality.business_rules(entity("hotline_tickets"), {"closed_at", "received_at"})
+    )
+    assert hotline == {"closed_at_not_before_received_at": "critical"}
+    houses = entity("rental_houses")
+    present = {n for n, _, _ in houses.stored_columns()}
+    assert _names(quality.business_rules(houses, present)) == {
+        "lease_end_not_before_lease_start": "warning",
+        "floor_area_sane": "warning",
+    }
+
+
+def _staging(
+    con: duckdb.DuckDBPyConnection, rows: str, closed_at: str = "received_at + interval 1 day"
+) -> None:
+    """A staging.stg table with the hotline contract's columns and types."""
+    ent = entity("hotline_tickets")
+    cols = ", ".join(f'cast(null as {t}) as "{n}"' for n, t, _ in ent.stored_columns())
+    con.execute("create schema if not exists staging")
+    con.execute(f"create or replace table staging.stg as select {cols} from range(0) where false")
+    con.execute(f"insert into staging.stg by name select * from ({rows})")
+    con.execute(f"update staging.stg set closed_at = {closed_at}")
+
+
+def _run(validator, con) -> dict[str, quality.Outcome]:
+    outcomes = quality.validate_staging(
+        validator, con, entity("hotline_tickets"), "staging.stg", "r1"
+    )
+    return {o.check_name: o for o in outcomes}
+
+
+def test_clean_table_passes_every_expectation(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(
+        con,
+        "select 'T' || i as ticket_id, timestamp '2026-10-01' + to_hours(i) as received_at, "
+        "'电话' as channel, '已办结' as status from range(50) t(i)",
+    )
+    results = _run(validator, con)
+    assert all(o.passed for o in results.values()), [o for o in results.values() if not o.passed]
+    assert results["row_count_change"].observed_value == "50"
+
+
+def test_null_and_duplicate_keys_are_critical_failures(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(
+        con,
+        "select case when i = 3 then null else 'T' || (i % 40) end as ticket_id, "
+        "timestamp '2026-10-01' as received_at from range(50) t(i)",
+    )
+    results = _run(validator, con)
+    assert not results["not_null:ticket_id"].passed
+    assert results["not_null:ticket_id"].unexpected_count == 1
+    assert not results["unique_key:ticket_id"].passed
+    ok, _, summary = quality.summarise(list(results.values()))
+    assert not ok and "not_null:ticket_id" in summary
+
+
+def test_unknown_enum_value_is_a_warning_not_a_blocker(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(con, "select 'T' || i as ticket_id, '传真' as channel from range(5) t(i)")
+    results = _run(validator, con)
+    assert not results["accepted_values:channel"].passed
+    assert "传真" in results["accepted_values:channel"].observed_value
+    critical_ok, warnings_ok, _ = quality.summarise(list(results.values()))
+    assert critical_ok and not warnings_ok
+
+
+def test_systematic_closing_before_receiving_blocks(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(
+        con,
+        "select 'T' || i as ticket_id, timestamp '2026-10-02' as received_at from range(100) t(i)",
+        closed_at="case when ticket_id in ('T1', 'T2') then received_at - interval 1 hour "
+        "else received_at end",
+    )
+    results = _run(validator, con)
+    rule = results["closed_at_not_before_received_at"]
+    assert not rule.passed and rule.severity == "critical"  # 2 % is beyond the 1 % tolerance
+
+
+def test_wrong_type_or_missing_column_fails_the_schema_check(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(con, "select 'T1' as ticket_id")
+    con.execute("alter table staging.stg drop column channel")
+    con.execute("alter table staging.stg alter column updated_at type varchar")
+    results = _run(validator, con)
+    schema = results["columns_and_types"]
+    assert not schema.passed and schema.severity == "critical"
+    assert "channel: expected VARCHAR, found (missing)" in schema.observed_value
+    assert "updated_at: expected TIMESTAMP, found VARCHAR" in schema.observed_value
+
+
+def test_shrinking_table_warns_against_the_previous_run(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(con, "select 'T' || i as ticket_id from range(100) t(i)")
+    quality.record(
+        con,
+        "r0",
+        quality.validate_staging(validator, con, entity("hotline_tickets"), "staging.stg", "r0"),
+    )
+    _staging(con, "select 'T' || i as ticket_id from range(50) t(i)")
+    results = _run(validator, con)
+    assert not results["row_count_change"].passed
+    assert results["row_count_change"].severity == "warning"
+
+
+def test_rates_outside_zero_one_are_critical(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.m as select 0.5 as completion_rate, 1.2 as on_time_rate, 7 as items"
+    )
+    outcomes = {o.check_name: o for o in quality.validate_rates(validator, con, "m", "marts.m")}
+    assert set(outcomes) == {"rate_within_0_1:completion_rate", "rate_within_0_1:on_time_rate"}
+    assert outcomes["rate_within_0_1:completion_rate"].passed
+    assert not outcomes["rate_within_0_1:on_time_rate"].passed
+
+
+def test_results_are_stored_in_the_quality_schema(validator, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(con, "select 'T1' as ticket_id")
+    n = quality.record(con, "run-x", _run(validator, con).values())
+    rows = con.execute(
+        "select run_id, kind, entity, count(*), bool_and(passed) from quality.check_results "
+        "group by all"
+    ).fetchall()
+    assert rows == [("run-x", "gx", "hotline_tickets", n, True)]
+    validator.build_docs()
+    assert validator.docs_index.exists()
