@@ -1,7 +1,7 @@
 -- Known addresses of dwellings: the rental registry's own address, plus every other
 -- address under which a record that names its house id (floating-population
 -- registrations, rental checks) refers to a registered dwelling. One row per
--- (address core, district, house) with where it was learnt.
+-- (address key, district, house) with where it was learnt.
 with
 
 houses as (
@@ -19,7 +19,7 @@ addresses as (
 registry as (
     select
         h.house_id,
-        a.address_core,
+        a.address_key,
         coalesce(nullif(trim(h.district), ''), a.address_district) as district,
         'rental_registry' as learnt_from
     from houses as h
@@ -30,7 +30,7 @@ registry as (
 aliases as (
     select
         r.house_id_given as house_id,
-        a.address_core,
+        a.address_key,
         coalesce(a.address_district, reg.district) as district,
         'record_with_house_id' as learnt_from
     from records as r
@@ -50,14 +50,14 @@ unioned as (
 
 final as (
     select
-        address_core,
+        address_key,
         district,
         house_id,
         min(learnt_from) as learnt_from,
         count(*) as occurrences
     from unioned
-    where address_core is not null
-        and address_core <> ''
+    where address_key is not null
+        and address_key <> ''
     group by 1, 2, 3
 )
 

@@ -1,10 +1,10 @@
 -- Record linkage: every addressed record of every system linked to a registered
 -- dwelling, in three passes, and to a region.
 --   1. house_id     the record names a house id that is in the registry;
---   2. exact        its address core equals a known address of exactly one dwelling
+--   2. exact        its address key equals a known address of exactly one dwelling
 --                   (in a compatible district);
 --   3. fuzzy        among registry dwellings with the same digit signature (blocking)
---                   in a compatible district, the most similar address core by
+--                   in a compatible district, the most similar address key by
 --                   Jaro-Winkler similarity, when at least var link_min_similarity and
 --                   ahead of the runner-up dwelling by var link_min_margin.
 -- Region: the row's own district/street, else the linked dwelling's, else what the
@@ -30,7 +30,7 @@ dwellings as (
 parsed as (
     select
         r.*,
-        a.address_core,
+        a.address_key,
         a.address_district,
         a.address_street,
         a.road,
@@ -60,7 +60,7 @@ exact_candidates as (
         b.house_id
     from parsed as p
     inner join book as b
-        on p.address_core = b.address_core
+        on p.address_key = b.address_key
         and (p.district_hint is null or b.district is null or p.district_hint = b.district)
     where not exists (
         select 1 from by_house_id as h
@@ -101,7 +101,7 @@ fuzzy_candidates as (
         u.entity,
         u.record_id,
         d.house_id,
-        {{ string_similarity('u.address_core', 'd.address_core') }} as similarity
+        {{ string_similarity('u.address_key', 'd.address_key') }} as similarity
     from unlinked as u
     inner join dwellings as d
         on u.digit_signature = d.digit_signature

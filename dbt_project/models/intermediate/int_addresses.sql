@@ -1,7 +1,8 @@
 -- Address standardisation: every distinct normalised address of any system, split into
 -- the district and street it names (matched against the region reference, longest name
--- first), the remaining core (road, number, building, room), the road, and the digit
--- signature used to block fuzzy matching (typos rarely touch the numbers).
+-- first) and the remaining core; the core parsed into road, number, building and room,
+-- which make the address key (compound names and other noise dropped); and the digit
+-- signature of the key, used to block fuzzy matching (typos rarely touch the numbers).
 with
 
 records as (
@@ -78,19 +79,49 @@ with_street as (
     where preference = 1
 ),
 
+parts as (
+    select
+        address_norm,
+        address_district,
+        address_street,
+        core,
+        nullif(trim({{ regex_extract('core', '^(.*?)[0-9]+号') }}), '') as road,
+        nullif({{ regex_extract('core', '([0-9]+)号') }}, '') as road_number,
+        nullif({{ regex_extract('core', '号.*?([0-9]+)幢') }}, '') as building,
+        nullif({{ regex_extract('core', '幢.*?([0-9]+)室') }}, '') as room
+    from with_street
+),
+
+keyed as (
+    select
+        *,
+        -- road + number + building + room: drops compound names and other noise that
+        -- systems add or leave out between the number and the building
+        case
+            when road is not null and road_number is not null
+                and building is not null and room is not null
+                then {{ dbt.concat(["road", "road_number", "'号'", "building", "'幢'", "room", "'室'"]) }}
+            else core
+        end as address_key
+    from parts
+),
+
 final as (
     select
         address_norm,
         address_district,
         address_street,
         core as address_core,
-        nullif({{ regex_extract('core', '^(.+?(路|街|大道|巷|弄|村|组))') }}, '') as road,
-        nullif({{ regex_extract('core', '(\\d+)号') }}, '') as road_number,
+        address_key,
+        road,
+        road_number,
+        building,
+        room,
         trim(
-            {{ regex_replace_all('core', '[^0-9]+', '-') }},
+            {{ regex_replace_all('address_key', '[^0-9]+', '-') }},
             '-'
         ) as digit_signature
-    from with_street
+    from keyed
 )
 
 select * from final

@@ -16,6 +16,7 @@ final as (
         h.address,
         h.address_norm,
         a.address_core,
+        a.address_key,
         a.road,
         a.road_number,
         a.digit_signature,
