@@ -107,6 +107,7 @@ class Written:
 class DeliveryLog:
     files: list[Written] = field(default_factory=list)
     quirks: dict[str, int] = field(default_factory=dict)
+    used: set[Path] = field(default_factory=set)  # paths written (names are unique per folder)
 
     def count(self, quirk: str, k: int = 1) -> None:
         self.quirks[quirk] = self.quirks.get(quirk, 0) + int(k)
@@ -254,9 +255,12 @@ def _render_col(
         return pl.when(c.is_null()).then(missing).otherwise(s)
     if col.kind == "id_number":
         ids = work[col.canonical].to_numpy().astype("U18")
-        u = rng.random(n)
-        legacy = u < 0.01
-        bad = (u >= 0.01) & (u < 0.015)
+        # Which numbers are stored in legacy or broken form is a property of the number (the
+        # source system holds it so), not of the export: decided by a digest of its digits.
+        digest = people.digest(ids) % 1000
+        legacy = (digest < 10) & (np.char.str_len(ids) == 18)
+        legacy &= np.char.startswith(np.char.ljust(_mid(ids), 2), ("19"))
+        bad = (digest >= 10) & (digest < 15)
         lower = rng.random(n) < 0.3
         out = ids.copy()
         if legacy.any():
@@ -288,6 +292,12 @@ def _render_col(
         pad = rng.random(n) < 0.01
         s = pl.when(pl.Series(pad)).then(" " + s + " ").otherwise(s)
     return pl.when(c.is_null() | (c.cast(pl.String) == "")).then(missing).otherwise(s)
+
+
+def _mid(ids: np.ndarray) -> np.ndarray:
+    """Century digits of 18-digit ID numbers (characters 7-8)."""
+    chars = ids.astype("U18").view("U1").reshape(len(ids), 18)[:, 6:8]
+    return chars.copy().view("U2").reshape(len(ids))
 
 
 def headers_for(
@@ -472,7 +482,6 @@ def deliver_entity(
     corrected -= renamed
     # Every entity gets a few rows without a key (so the rejection path is exercised).
     force_bad = set(rng.choice(nfiles, min(nfiles, 2), replace=False).tolist())
-    used: set[str] = set()
     for i, prof in enumerate(profiles):
         rows = parts.get((i,))
         if rows is None or rows.height == 0:
@@ -481,11 +490,11 @@ def deliver_entity(
             rows = duplicate_and_break(rows, entity, rng, log, force_bad=i in force_bad)
         name = prof.name
         kind = "regular"
-        if i in renamed:
-            name = _renamed(entity, prof, rng, used)
+        if i in renamed or folder / name in log.used:
+            name = _renamed(entity, prof, rng, {p.name for p in log.used if p.parent == folder})
             kind = "renamed"
             log.count("renamed_files")
-        used.add(name)
+        log.used.add(folder / name)
         file_rng = np.random.default_rng(rng.integers(0, 2**63))
         if i in corrected and CORRECTABLE.get(entity.name):
             wrong = corrupt_for_correction(rows, CORRECTABLE[entity.name], rng)

@@ -59,6 +59,38 @@ def _slice(a: np.ndarray, start: int, stop: int) -> np.ndarray:
     return chars.copy().view(f"U{stop - start}").reshape(len(a))
 
 
+def digest(ids: np.ndarray) -> np.ndarray:
+    """A stable non-negative integer per ID number (weighted digit sum), for per-number choices."""
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    chars = ids.astype("U18").view("U1").reshape(n, 18)[:, :17]
+    d = np.where(chars == "", "0", chars).astype(np.int64)
+    w = np.array(
+        [
+            7919,
+            104729,
+            1299709,
+            15485863,
+            179424673,
+            2038074743,
+            3,
+            7,
+            13,
+            31,
+            61,
+            127,
+            251,
+            509,
+            1021,
+            2039,
+            4093,
+        ],
+        dtype=np.int64,
+    )
+    return (d * w).sum(axis=1) % 1_000_003
+
+
 def birth_days(
     rng: np.random.Generator, n: int, min_age: int, max_age: int, ref_year: int
 ) -> np.ndarray:
