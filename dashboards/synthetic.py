@@ -84,8 +84,9 @@ def build_snapshot(
         for d, (lon, lat, streets) in DISTRICTS.items()
         for i, s in enumerate(streets)
     ]
-    con = duckdb.connect(str(tmp), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(tmp))
     try:
+        con.execute("set enable_progress_bar = false")
         _build(con, size, months, regions, version)
     finally:
         con.close()

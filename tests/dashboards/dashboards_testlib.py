@@ -1,0 +1,18 @@
+"""Constants shared by the dashboard tests (a uniquely named module: tests/ is no package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dashboards.synthetic import DISTRICTS
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+# Demo users of dashboards/users.toml (passwords documented in dashboards/README.md).
+PASSWORDS = {
+    "leader": "pingan-leader",
+    "analyst": "pingan-analyst",
+    "chongchuan": "pingan-cc",
+    "tongzhou": "pingan-tz",
+}
+OFFICER_DISTRICT = {"chongchuan": "崇川区", "tongzhou": "通州区"}
+ALL_DISTRICTS = tuple(DISTRICTS)

@@ -1,0 +1,166 @@
+"""The data-access module: row-level security in the query, parameters, snapshot versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from dashboards import data
+from dashboards.synthetic import build_snapshot
+
+LEADER = data.Scope("leader")
+OFFICER = data.Scope("district", "崇川区")
+OTHER = "通州区"
+
+
+def _months() -> list[str]:
+    return data.index_months()
+
+
+def _only_own_district(df) -> None:
+    assert not df.empty, "the check is vacuous on an empty result"
+    assert set(df["district"].dropna()) == {"崇川区"}
+
+
+def test_officer_scope_limits_every_district_query_to_the_own_district(dash_settings):
+    months = _months()
+    month = months[-1]
+    _only_own_district(data.index_units(OFFICER, month, "district"))
+    _only_own_district(data.index_units(OFFICER, month, "street"))
+    _only_own_district(data.completion_breakdown(OFFICER, months, "hotline", "street"))
+    _only_own_district(data.overdue_items(OFFICER, "hotline", months))
+    _only_own_district(data.leads(OFFICER))
+    _only_own_district(data.alerts(OFFICER, months))
+    assert data.districts(OFFICER) == ["崇川区"]
+    # the leader sees the other districts, so the checks above are not vacuous
+    assert OTHER in set(data.leads(LEADER)["district"])
+    assert OTHER in set(data.index_units(LEADER, month, "district")["district"])
+
+
+def test_asking_for_another_district_returns_nothing_to_an_officer(dash_settings):
+    months = _months()
+    assert data.index_units(OFFICER, months[-1], "street", OTHER).empty
+    assert data.completion_breakdown(OFFICER, months, "hotline", "street", OTHER).empty
+    assert data.completion_breakdown(OFFICER, months, "hotline", "department", OTHER).empty
+    assert data.overdue_items(OFFICER, "grid", months, OTHER).empty
+    assert data.leads(OFFICER, OTHER).empty
+    assert data.alerts(OFFICER, months, district=OTHER).empty
+    assert data.streets(OFFICER, OTHER) == []
+    assert data.unit_trend(OFFICER, OTHER).empty
+    assert data.unit_components(OFFICER, OTHER, months[-1]).empty
+
+
+def test_another_districts_lead_and_its_records_are_invisible_to_an_officer(dash_settings):
+    lead = data.leads(LEADER, OTHER).iloc[0]
+    assert data.lead(OFFICER, lead["lead_id"]).empty
+    assert all(df.empty for df in data.lead_records(OFFICER, lead["house_id"]).values())
+    assert not data.lead(LEADER, lead["lead_id"]).empty
+    assert any(not df.empty for df in data.lead_records(LEADER, lead["house_id"]).values())
+
+
+def test_officer_headline_index_is_the_own_districts_index(dash_settings):
+    head = data.headline_index(OFFICER)
+    own = data.unit_trend(LEADER, "崇川区")
+    assert head["safety_index"].round(1).tolist() == own["safety_index"].tolist()
+    assert (head["districts"] == 1).all()
+
+
+def test_city_headline_index_is_the_population_weighted_mean_of_districts(dash_settings):
+    month = _months()[-1]
+    units = data.index_units(LEADER, month, "district")
+    expected = (units["safety_index"] * units["population"]).sum() / units["population"].sum()
+    head = data.headline_index(LEADER)
+    assert head.loc[head["month"] == month, "safety_index"].iloc[0] == pytest.approx(expected)
+
+
+def test_completion_rates_sum_counts_before_dividing(dash_settings):
+    months = _months()
+    by_district = data.completion_breakdown(LEADER, months, "hotline", "district")
+    city = data.completion_by_stream(LEADER, months)
+    city = city[city["stream"] == "hotline"]
+    assert by_district["items_due"].sum() == city["items_due"].sum()
+    expected = city["items_closed"].sum() / city["items_due"].sum()
+    total = by_district["items_closed"].sum() / by_district["items_due"].sum()
+    assert total == pytest.approx(expected)
+
+
+def test_widget_values_are_parameters_not_sql(dash_settings):
+    hostile = "崇川区' or '1'='1"
+    assert data.leads(LEADER, hostile).empty
+    assert data.alerts(LEADER, ["2026-10' or 1=1 --"]).empty
+    assert data.lead(LEADER, "x' or lead_id is not null --").empty
+
+
+def test_unknown_breakdown_is_refused_rather_than_formatted_into_sql(dash_settings):
+    with pytest.raises(ValueError, match="breakdown"):
+        data.completion_breakdown(LEADER, _months(), "hotline", "district; drop table x")
+
+
+def test_data_quality_is_closed_to_district_officers(dash_settings):
+    for call in (
+        lambda s: data.load_ledger(s),
+        lambda s: data.rejected_rows(s),
+        lambda s: data.row_warnings(s),
+        lambda s: data.quality_tables(s),
+    ):
+        with pytest.raises(data.AccessDenied):
+            call(OFFICER)
+        call(data.Scope("analyst"))
+
+
+def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_settings):
+    fresh = data.source_freshness().set_index("system")
+    assert set(fresh.index) == {"hotline", "grid", "police", "rental"}
+    assert fresh.loc["rental", "files"] == 2
+    assert fresh.loc["hotline", "rows_rejected"] == 5
+    assert fresh["late_entities"].all()  # the synthetic deliveries are weeks old
+
+
+def test_a_new_publish_is_read_at_the_next_query(tmp_path, monkeypatch):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    path = tmp_path / "published" / "warehouse.duckdb"
+    build_snapshot(path, version="v1")
+    assert data.publication()["version"] == "v1"
+    build_snapshot(path, version="v2")  # replaced atomically, like a publish
+    assert data.publication()["version"] == "v2"
+
+
+def test_missing_snapshot_is_a_one_line_actionable_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.SnapshotMissing, match="pingan run"):
+        data.publication()
+
+
+def test_snapshot_is_opened_read_only(dash_settings):
+    data.publication()
+    con = next(
+        c for k, c in data._connections.items() if k[0].startswith(str(dash_settings.data_dir))
+    )
+    with pytest.raises(duckdb.Error):
+        con.execute("create table marts.x (a int)")
+
+
+CONTRACT = Path(__file__).resolve().parents[2] / "dbt_project/models/marts/_marts__models.yml"
+
+
+@pytest.mark.skipif(not CONTRACT.exists(), reason="marts contract not in this checkout")
+def test_synthetic_snapshot_uses_only_columns_of_the_marts_contract(snapshot_root):
+    """The dashboards are tested on the synthetic snapshot, so every column they read
+    exists there; this keeps every synthetic column a documented mart column."""
+    contract = {
+        m["name"]: {c["name"] for c in m.get("columns", [])}
+        for m in yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))["models"]
+    }
+    con = duckdb.connect(str(snapshot_root / "published" / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts'"
+        ).fetchall()
+    finally:
+        con.close()
+    unknown = sorted(f"{t}.{c}" for t, c in rows if t not in contract or c not in contract[t])
+    assert unknown == []
