@@ -1,5 +1,9 @@
 -- 提示单: indicator values that swing beyond their configured month-over-month threshold
--- or leave their control limits (mean ± 2/3 sd of the previous 6 months).
+-- or leave their control limits (mean ± 3 sd of the previous 6 months).
+-- A swing of a per-10k rate must also be beyond chance: the underlying counts must differ
+-- by at least var alert_poisson_z standard errors (|c1 - c0| / sqrt(c1 + c0), the
+-- normal approximation of comparing two Poisson counts), so that a small street going
+-- from 1 case to 2 does not raise a 100% alert.
 with
 
 components as (
@@ -62,6 +66,24 @@ compared as (
         and c.month_start = h.month_start
 ),
 
+limited as (
+    -- the spread used for control limits is floored, so that a series that barely moved
+    -- (a quarterly survey repeated over months, a street with 0 or 1 case a month) does
+    -- not make every small move an alert: for per-10k rates by the Poisson spread of the
+    -- mean count, otherwise by half the configured swing threshold
+    select
+        *,
+        greatest(
+            coalesce(baseline_sd, 0),
+            case
+                when unit like '%万人%' and population > 0
+                    then sqrt(greatest(baseline_mean, 0) * 10000.0 / population)
+                else abs(baseline_mean) * alert_change_pct / 2
+            end
+        ) as sd_floor
+    from compared
+),
+
 flagged as (
     select
         *,
@@ -72,27 +94,33 @@ flagged as (
                 abs(change_pct) >= alert_change_pct
                 -- from 0 to at least the noise floor counts as a swing too
                 or (previous_value = 0 and raw_value > 0)
+            )
+            and (
+                unit not like '%万人%'
+                or abs(raw_value - previous_value) * population / 10000.0
+                    >= {{ var('alert_poisson_z') }}
+                    * sqrt((raw_value + previous_value) * population / 10000.0)
             ),
             false
         ) as is_swing,
         case
-            when baseline_months >= 3 and baseline_sd > 0
-                then abs(raw_value - baseline_mean) / baseline_sd
+            when baseline_months >= 3 and sd_floor > 0
+                then abs(raw_value - baseline_mean) / sd_floor
         end as sigma_distance,
         case
             when direction = 'negative'
                 then raw_value > coalesce(previous_value, baseline_mean)
             else raw_value < coalesce(previous_value, baseline_mean)
         end as is_worsening
-    from compared
+    from limited
 ),
 
 alerts as (
     select
         *,
-        coalesce(sigma_distance > 2, false) as is_out_of_control
+        coalesce(sigma_distance > 3, false) as is_out_of_control
     from flagged
-    where is_swing or coalesce(sigma_distance > 2, false)
+    where is_swing or coalesce(sigma_distance > 3, false)
 ),
 
 final as (
@@ -113,9 +141,9 @@ final as (
         change_abs,
         change_pct,
         baseline_mean,
-        baseline_sd,
-        baseline_mean + 3 * baseline_sd as upper_limit,
-        baseline_mean - 3 * baseline_sd as lower_limit,
+        sd_floor as baseline_sd,
+        baseline_mean + 3 * sd_floor as upper_limit,
+        baseline_mean - 3 * sd_floor as lower_limit,
         case
             when is_swing and is_out_of_control then '环比波动+超出控制限'
             when is_swing then '环比波动'
@@ -124,7 +152,7 @@ final as (
         coalesce(is_worsening, false) as is_worsening,
         case
             when coalesce(is_worsening, false)
-                and (coalesce(sigma_distance > 3, false)
+                and (is_out_of_control
                     or coalesce(abs(change_pct) >= 2 * alert_change_pct, false))
                 then '高'
             when coalesce(is_worsening, false) then '中'
