@@ -38,8 +38,8 @@ def login() -> None:
 
 
 def logout() -> None:
+    """Button callback: runs before the next script run, which then shows the login form."""
     st.session_state.pop(auth.SESSION_KEY, None)
-    st.rerun()
 
 
 PAGES = {
@@ -81,6 +81,5 @@ else:
     with st.sidebar:
         where = user.district if user.scope.restricted else "全市"
         st.markdown(f"**{user.display_name}**（{user.role_label}，{where}）")
-        if st.button("退出登录", key="logout"):
-            logout()
+        st.button("退出登录", key="logout", on_click=logout)
     st.navigation([PAGES[name] for name in ROLE_PAGES[user.role]]).run()
