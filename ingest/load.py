@@ -27,17 +27,19 @@ import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
 from ingest.normalise import (
+    by_distinct,
     clean_enum,
-    clean_free_text,
+    clean_free_text_column,
     clean_text,
     normalise_address,
-    parse_date,
+    parse_date_column,
     parse_decimal,
     parse_flag,
     parse_integer,
     parse_month,
-    parse_timestamp,
+    parse_timestamp_column,
     scrub_personal_numbers,
+    unreadable,
 )
 from ingest.pii import (
     Pseudonymiser,
@@ -53,18 +55,50 @@ from ingest.settings import Settings
 
 IGNORED_NAMES = (".", "~$")  # hidden files and Office lock files are not deliveries
 
-PARSERS = {
-    "text": clean_text,
-    "free_text": clean_free_text,
+# Expression parsers of the kinds whose columns repeat a few values (run once
+# per distinct value); text-like kinds are cheap and run on every value.
+DISTINCT_PARSERS = {
     "enum": clean_enum,
     "flag": parse_flag,
     "integer": parse_integer,
     "decimal": parse_decimal,
-    "timestamp": parse_timestamp,
-    "date": parse_date,
     "month": parse_month,
-    "address": clean_text,
+    "phone": normalise_phone,
 }
+ID_REASON = "invalid ID number (form, birth date or GB 11643 check digit)"
+
+
+def parse_column(col: Column, values: pl.Series) -> tuple[pl.Series, pl.Series | None]:
+    """The parsed column, and where a delivered value could not be read (None: cannot fail)."""
+    if col.kind in ("text", "address"):
+        return by_distinct(values, clean_text) if col.kind == "address" else _clean(values), None
+    if col.kind == "free_text":
+        return clean_free_text_column(values), None
+    if col.kind in ("timestamp", "date"):
+        parsed = (
+            parse_timestamp_column(values) if col.kind == "timestamp" else parse_date_column(values)
+        )
+    elif col.kind == "id_number":
+        parsed = normalise_id_numbers(values)
+    else:
+        parsed = by_distinct(values, DISTINCT_PARSERS[col.kind])
+    if col.kind == "enum":
+        return parsed, parsed.is_not_null() & ~parsed.is_in(col.values)
+    return parsed, unreadable(parsed, values)
+
+
+def _clean(values: pl.Series) -> pl.Series:
+    return pl.DataFrame({"v": values}).select(clean_text(pl.col("v")).alias("v"))["v"]
+
+
+def failure_reason(col: Column) -> str:
+    if col.kind == "id_number":
+        return ID_REASON
+    if col.kind == "phone":
+        return "invalid phone number"
+    if col.kind == "enum":
+        return "value not in the contract's list (kept)"
+    return f"unreadable {col.kind}"
 
 
 @dataclass(frozen=True)
@@ -156,112 +190,77 @@ def _masked_value(col: Column) -> pl.Expr:
 
 
 def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
-    """Parse every column by its kind; reject rows with a bad key, warn about other bad values."""
+    """Parse every column by its kind; reject rows with a bad key, warn about other bad values.
+
+    Each column is parsed once; failure flags then compare parsed and delivered
+    values, and masked copies of the delivered row are made only for the rows
+    that are rejected or warned about.
+    """
     ent = records.entity
-    src = records.frame.with_columns(
-        normalise_id_numbers(records.frame[col.canonical]).alias(f"__{col.canonical}")
-        for col in ent.columns
-        if col.kind == "id_number"
-    )
-    exprs: list[pl.Expr] = []
-    problems: list[tuple[Column, pl.Expr, str]] = []  # column, failure mask, reason
-    for col in ent.columns:
-        raw = pl.col(col.canonical)
-        present = clean_text(raw).is_not_null()
-        if col.kind == "name":
-            continue
-        if col.kind in ("id_number", "phone"):
-            # ID numbers are validated beforehand (normalise_id_numbers), phones inline.
-            normalised = (
-                pl.col(f"__{col.canonical}") if col.kind == "id_number" else normalise_phone(raw)
-            )
-            mask = mask_id_number if col.kind == "id_number" else mask_phone
-            exprs.append(normalised.alias(f"__{col.canonical}"))
-            exprs.append(mask(normalised).alias(f"{col.canonical}_masked"))
-            what = (
-                "invalid ID number (form, birth date or GB 11643 check digit)"
-                if col.kind == "id_number"
-                else "invalid phone number"
-            )
-            problems.append((col, present & normalised.is_null(), what))
-            continue
-        parsed = PARSERS[col.kind](raw)
+    src = records.frame
+    stored = [c for c in ent.columns if c.kind != "name"]
+
+    # 1. Parse each column once; note values that were delivered but unreadable.
+    columns: dict[str, pl.Series] = {}
+    problems: list[tuple[Column, str, str]] = []  # column, flag column, reason
+    for col in stored:
+        value, failed = parse_column(col, src[col.canonical])
+        columns[f"__v_{col.canonical}"] = value
+        if col.kind == "address":
+            columns[f"{col.canonical}_norm"] = by_distinct(src[col.canonical], normalise_address)
+        if col.required:
+            missing = value.is_null() if failed is None else value.is_null() & ~failed
+            columns[f"__missing_{col.canonical}"] = missing
+            problems.append((col, f"__missing_{col.canonical}", "key missing"))
+        if failed is not None:
+            columns[f"__failed_{col.canonical}"] = failed
+            problems.append((col, f"__failed_{col.canonical}", failure_reason(col)))
         if col.minimum is not None or col.maximum is not None:
             lo = col.minimum if col.minimum is not None else float("-inf")
             hi = col.maximum if col.maximum is not None else float("inf")
-            in_range = parsed.is_between(lo, hi)
+            outside = value.is_not_null() & ~value.is_between(lo, hi)
+            columns[f"__range_{col.canonical}"] = outside
+            columns[f"__v_{col.canonical}"] = pl.select(pl.when(~outside).then(value)).to_series()
             problems.append(
-                (
-                    col,
-                    parsed.is_not_null() & ~in_range,
-                    f"out of range [{col.minimum}, {col.maximum}]",
-                )
+                (col, f"__range_{col.canonical}", f"out of range [{col.minimum}, {col.maximum}]")
             )
-            parsed = pl.when(in_range).then(parsed)
-        exprs.append(parsed.alias(col.canonical))
-        if col.kind == "address":
-            exprs.append(normalise_address(raw).alias(f"{col.canonical}_norm"))
-        if col.kind in ("flag", "integer", "decimal", "timestamp", "date", "month"):
-            problems.append(
-                (col, present & PARSERS[col.kind](raw).is_null(), f"unreadable {col.kind}")
-            )
-        if col.kind == "enum":
-            problems.append(
-                (
-                    col,
-                    present & ~clean_enum(raw).is_in(col.values),
-                    "value not in the contract's list (kept)",
-                )
-            )
-        if col.required:
-            problems.append((col, ~present, "key missing"))
+    work = src.with_columns(**columns)
 
-    flag_names = [f"__p{i}" for i in range(len(problems))]
-    flags = [
-        mask.fill_null(False).alias(name)
-        for (_, mask, _), name in zip(problems, flag_names, strict=True)
-    ]
-    masked = [_masked_value(c).alias(f"__m_{c.canonical}") for c in ent.columns]
-    work = (
-        src.with_columns([*exprs, *flags, *masked])
-        if src.height
-        else src.with_columns([*exprs, *flags, *masked]).clear()
+    # 2. Rows with a bad key are rejected; other problems are warnings.
+    required = [(c, r, n) for c, n, r in problems if c.required]
+    optional = [(c, r, n) for c, n, r in problems if not c.required]
+    flag_names = [n for _, n, _ in problems]
+    rejected_mask = (
+        pl.any_horizontal([pl.col(n) for _, _, n in required]) if required else pl.lit(False)
     )
+    work = work.with_columns(rejected_mask.alias("__rejected"))
 
-    reject_terms = [
-        pl.when(pl.col(name)).then(pl.lit(f"{col.header}: {reason}"))
-        for (col, _, reason), name in zip(problems, flag_names, strict=True)
-        if col.required
-    ]
-    required_flags = [
-        pl.col(name) for (col, _, _), name in zip(problems, flag_names, strict=True) if col.required
-    ]
-    if reject_terms:
-        reason = pl.concat_str(reject_terms, separator="; ", ignore_nulls=True)
-        work = work.with_columns(
-            pl.when(pl.any_horizontal(required_flags)).then(reason).alias("__reject")
-        )
-    else:
-        work = work.with_columns(pl.lit(None, pl.Utf8).alias("__reject"))
-    bad = work.filter(pl.col("__reject").is_not_null())
-    good = work.filter(pl.col("__reject").is_null())
-
+    # 3. Reports, with masked copies of the delivered values, for flagged rows only.
+    flagged = work.filter(
+        pl.any_horizontal([pl.col(n) for n in flag_names]) if flag_names else pl.lit(False)
+    )
+    flagged = flagged.with_columns(
+        _masked_value(c).alias(f"__m_{c.canonical}") for c in ent.columns
+    )
+    bad = flagged.filter("__rejected")
+    reason = pl.concat_str(
+        [pl.when(pl.col(n)).then(pl.lit(f"{c.header}: {r}")) for c, r, n in required],
+        separator="; ",
+        ignore_nulls=True,
+    )
     row_json = pl.struct(
         [pl.col(f"__m_{c.canonical}").alias(c.header) for c in ent.columns]
     ).struct.json_encode()
-    rejected = bad.select(
-        pl.col("_row_number"), pl.col("__reject").alias("reason"), row_json.alias("row_json")
-    )
-
+    rejected = bad.select(pl.col("_row_number"), reason.alias("reason"), row_json.alias("row_json"))
+    warned = flagged.filter(~pl.col("__rejected"))
     warning_frames = [
-        good.filter(pl.col(name)).select(
+        warned.filter(pl.col(n)).select(
             pl.col("_row_number"),
-            pl.lit(col.canonical).alias("column_name"),
-            pl.lit(f"{col.header}: {reason}").alias("reason"),
-            pl.col(f"__m_{col.canonical}").alias("value"),
+            pl.lit(c.canonical).alias("column_name"),
+            pl.lit(f"{c.header}: {r}").alias("reason"),
+            pl.col(f"__m_{c.canonical}").alias("value"),
         )
-        for (col, _, reason), name in zip(problems, flag_names, strict=True)
-        if not col.required
+        for c, r, n in optional
     ]
     warnings = (
         pl.concat(warning_frames)
@@ -276,16 +275,23 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
         )
     )
 
-    # Pseudonyms over distinct values only (see Pseudonymiser).
-    pseudonyms = [
-        pseudonymiser.series(col.kind, good[f"__{col.canonical}"]).alias(
+    # 4. The rows to load: parsed values under their stored names, masks and pseudonyms.
+    good = work.filter(~pl.col("__rejected"))
+    out: list[pl.Expr] = []
+    for col in stored:
+        value = pl.col(f"__v_{col.canonical}")
+        if col.kind in ("id_number", "phone"):
+            mask = mask_id_number if col.kind == "id_number" else mask_phone
+            out.append(mask(value).alias(f"{col.canonical}_masked"))
+        else:
+            out.append(value.alias(col.canonical))
+    good = good.with_columns(out).with_columns(
+        pseudonymiser.series(col.kind, good[f"__v_{col.canonical}"]).alias(
             f"{col.canonical}_pseudonym"
         )
-        for col in ent.columns
+        for col in stored
         if col.kind in ("id_number", "phone")
-    ]
-    if pseudonyms:
-        good = good.with_columns(pseudonyms)
+    )
     data_columns = [name for name, _, _ in ent.stored_columns()]
     return Typed(good.select([*data_columns, "_extra", "_row_number"]), rejected, warnings)
 

@@ -224,6 +224,80 @@ def normalise_address(expr: Expr) -> Expr:
     )
 
 
+# ---------------------------------------------------------------- column-level fast paths
+
+# Layouts read by a plain strptime, tried in turn on what the previous one
+# missed; the general regex parser above handles only the residue. Same
+# results, a fraction of the cost: the regex extraction dominated ingest time
+# when it ran on every value.
+_FAST_TIMESTAMPS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y%m%d%H%M%S",
+)
+_STRIP = " \t\r\n\u3000\u00a0\ufeff"
+
+
+def _patch(done: pl.Series, text: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """Fill the NULLs of ``done`` where ``text`` has a value, with ``parse`` of those values."""
+    todo = done.is_null() & text.is_not_null()
+    if not todo.any():
+        return done
+    return done.scatter(todo.arg_true(), parse(text.filter(todo)).cast(done.dtype))
+
+
+def _with(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
+    return lambda values: pl.DataFrame({"v": values}).select(parser(pl.col("v")).alias("v"))["v"]
+
+
+def parse_timestamp_column(values: pl.Series) -> pl.Series:
+    """:func:`parse_timestamp` over a column, with strptime fast paths."""
+    text = values.str.strip_chars(_STRIP)
+    done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
+    for layout in _FAST_TIMESTAMPS:
+        done = _patch(
+            done, text, lambda v, f=layout: v.str.strptime(pl.Datetime("us"), f, strict=False)
+        )
+    return _patch(done, text, _with(parse_timestamp)).alias(values.name)
+
+
+def parse_date_column(values: pl.Series) -> pl.Series:
+    return parse_timestamp_column(values).dt.date()
+
+
+def clean_free_text_column(values: pl.Series) -> pl.Series:
+    """:func:`clean_free_text` over a column, scrubbing only values that hold digit runs."""
+    text = _with(clean_text)(values)
+    suspect = text.str.contains(r"[0-9０-９]{3}").fill_null(False)
+    if not suspect.any():
+        return text.alias(values.name)
+    return text.scatter(suspect.arg_true(), _with(clean_free_text)(text.filter(suspect))).alias(
+        values.name
+    )
+
+
+def by_distinct(values: pl.Series, parser: Callable[[Expr], Expr]) -> pl.Series:
+    """``parser`` applied to each distinct value once, mapped back (low-cardinality columns)."""
+    distinct = values.drop_nulls().unique()
+    parsed = _with(parser)(distinct)
+    return values.replace_strict(distinct, parsed, default=None, return_dtype=parsed.dtype).alias(
+        values.name
+    )
+
+
+def unreadable(parsed: pl.Series, values: pl.Series) -> pl.Series:
+    """True where a value was delivered (not a missing marker) but did not parse."""
+    candidates = parsed.is_null() & values.is_not_null()
+    flags = pl.Series(values.name, [False] * len(values), dtype=pl.Boolean)
+    if not candidates.any():
+        return flags
+    delivered = _with(clean_text)(values.filter(candidates)).is_not_null()
+    return flags.scatter(candidates.arg_true(), delivered)
+
+
 # ---------------------------------------------------------------- helpers
 
 

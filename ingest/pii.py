@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 
+import duckdb
 import polars as pl
 
 from ingest.normalise import clean_text, fold_width
@@ -142,20 +143,42 @@ def mask_phone(expr: Expr) -> Expr:
 class Pseudonymiser:
     """HMAC-SHA256 pseudonyms of normalised values, domain-separated by kind.
 
-    Hand-written loop: neither polars nor DuckDB has a keyed hash. It runs over
-    the distinct values only, with the HMAC pads pre-computed, which keeps it a
-    small part of an ingest.
+    Neither polars nor DuckDB has a keyed hash, but HMAC is two SHA-256 passes
+    over the key XOR-ed with fixed pads (RFC 2104), and DuckDB's ``sha256`` is
+    vectorised: columns are pseudonymised in SQL, several times faster than a
+    Python ``hmac`` loop. ``one`` is the plain ``hmac`` reference the tests
+    compare against.
     """
 
+    BLOCK = 64  # SHA-256 block size in bytes
+
     def __init__(self, key: bytes) -> None:
-        self._template = hmac.new(key, digestmod=hashlib.sha256)
+        self._key = key
+        block_key = key if len(key) <= self.BLOCK else hashlib.sha256(key).digest()
+        block_key = block_key.ljust(self.BLOCK, b"\0")
+        self._ipad = bytes(b ^ 0x36 for b in block_key)
+        self._opad = bytes(b ^ 0x5C for b in block_key)
+        self._con = duckdb.connect()
 
     def one(self, kind: str, value: str) -> str:
-        mac = self._template.copy()
-        mac.update(f"{kind}:{value}".encode())
-        return mac.hexdigest()
+        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def series(self, kind: str, values: pl.Series) -> pl.Series:
-        distinct = values.drop_nulls().unique()
-        mapping = {v: self.one(kind, v) for v in distinct.to_list()}
-        return values.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+        distinct = values.cast(pl.Utf8).drop_nulls().unique()
+        messages = (
+            pl.DataFrame({"m": distinct})
+            .select(pl.concat_str([pl.lit(f"{kind}:"), pl.col("m")]).alias("m"))
+            .to_arrow()
+        )
+        self._con.register("messages", messages)
+        try:
+            digests = self._con.sql(
+                "select sha256(?::blob || unhex(sha256(?::blob || encode(m)))) as h from messages",
+                params=[self._opad, self._ipad],
+            ).pl()["h"]
+        finally:
+            self._con.unregister("messages")
+        # NULL stays NULL (replace_strict's default).
+        return values.replace_strict(distinct, digests, default=None, return_dtype=pl.Utf8).alias(
+            values.name
+        )

@@ -219,3 +219,45 @@ def test_address_variants_of_one_dwelling_normalise_equal_and_idempotent(
     normalised = apply(normalise_address, variants)
     assert set(normalised) == {canonical}
     assert apply(normalise_address, normalised) == normalised
+
+
+@EXAMPLES
+@given(st.lists(moments, min_size=1, max_size=40), st.lists(st.text(max_size=25), max_size=10))
+def test_timestamp_fast_paths_agree_with_the_general_parser(
+    moments_: list[dt.datetime], junk: list[str]
+) -> None:
+    import polars as pl
+
+    from ingest.normalise import parse_timestamp_column
+
+    texts = []
+    for i, m in enumerate(moments_):
+        forms = [
+            m.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{m.year}/{m.month}/{m.day} {m.hour}:{m.minute:02d}",
+            m.strftime("%Y/%m/%d %H:%M:%S"),
+            m.strftime("%Y-%m-%d"),
+            m.strftime("%Y%m%d%H%M%S"),
+            f"{m.year}年{m.month}月{m.day}日 {m.hour:02d}:{m.minute:02d}",
+        ]
+        texts.append(forms[i % len(forms)])
+    texts += [*junk, None, "-"]
+    column = parse_timestamp_column(pl.Series("v", texts, dtype=pl.Utf8)).to_list()
+    assert column == apply(parse_timestamp, texts)
+
+
+@EXAMPLES
+@given(
+    st.lists(
+        st.sampled_from(["是", "否", " 是 ", "-", "x", None, "６０", "60㎡", "2026年10月"]),
+        max_size=30,
+    )
+)
+def test_parsing_distinct_values_equals_parsing_every_value(values: list[str | None]) -> None:
+    import polars as pl
+
+    from ingest.normalise import by_distinct
+
+    series = pl.Series("v", values, dtype=pl.Utf8)
+    for parser in (parse_flag, parse_decimal, parse_month, clean_enum):
+        assert by_distinct(series, parser).to_list() == apply(parser, values)

@@ -92,6 +92,17 @@ def test_pseudonyms_are_keyed_stable_and_domain_separated() -> None:
     assert a.one("phone", "x") != a.one("id_number", "x")
 
 
+@EXAMPLES
+@given(
+    st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=20),
+    st.binary(min_size=1, max_size=100),
+)
+def test_vectorised_pseudonyms_equal_the_hmac_reference(values: list[str], key: bytes) -> None:
+    pseudonymiser = Pseudonymiser(key)
+    out = pseudonymiser.series("phone", pl.Series([*values, None], dtype=pl.Utf8)).to_list()
+    assert out == [pseudonymiser.one("phone", v) for v in values] + [None]
+
+
 def test_missing_key_creates_a_private_key_file_once(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("PINGAN_PII_KEY", raising=False)
     settings_ = Settings(data_dir=tmp_path, warehouse=tmp_path / "w.duckdb")
