@@ -67,7 +67,7 @@ def login(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(base_url)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     wait_rendered(page, "总览")
 
 

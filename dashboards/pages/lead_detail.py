@@ -74,6 +74,12 @@ COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "address": ("核查地址", ui.TEXT),
     },
 }
+LINK_METHODS = {
+    "house_id": "房屋编号",
+    "exact": "地址精确匹配",
+    "fuzzy": "地址模糊匹配",
+    "none": "未关联",
+}
 SYSTEM_OF = {
     "tickets": "12345热线",
     "events": "网格化管理",
@@ -121,7 +127,12 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
         f"登记承租 {fmt.count(lead.get('registered_tenants'))} 人 · "
         f"最近核查 {fmt.moment(lead.get('last_check_at'))}（{lead.get('last_verdict') or '未核查'}）"
     )
-    records = data.lead_records(scope, lead["house_id"])
+    records = {
+        kind: df.assign(link_method=df["link_method"].map(LINK_METHODS).fillna(df["link_method"]))
+        if "link_method" in df
+        else df
+        for kind, df in data.lead_records(scope, lead["house_id"]).items()
+    }
     st.caption("个人信息不显示明文：人员以化名代号（密钥化假名的前8位）区分，同一代号即同一人。")
     for kind, (label, _tbl, _cols) in data.LINKED.items():
         df = records[kind]

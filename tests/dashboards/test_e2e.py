@@ -1,0 +1,130 @@
+"""End to end in headless Chromium (Debian's chromium driven by Playwright): the real
+``pingan serve`` process, a real login, every page, key content, screenshots.
+
+Screenshots go to ``test-artifacts/dashboards/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dashboards_testlib import ALL_DISTRICTS, PASSWORDS
+
+from dashboards import browser, serve
+from dashboards.synthetic import DISTRICTS
+from ingest.settings import Settings
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        browser.chromium_path() is None,
+        reason="Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)",
+    ),
+]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
+# Text every page must show once rendered (besides its title and footer).
+KEY_CONTENT = {
+    "总览": ["平安稳定指数（分）", "各类事项办结情况与目标", "区县平安稳定指数排名"],
+    "平安稳定指数": ["区县排名", "环比变化最大的区县", "单位构成分析"],
+    "办结率": ["各类事项", "按承办部门", "逾期事项明细"],
+    "群租房预警": ["线索列表", "线索详情", "导出派发"],
+    "预警提示单": ["风险等级", "高风险", "各区县预警提示数量"],
+    "数据质量": ["各来源数据时效", "入库台账", "拒收记录", "Great Expectations"],
+}
+
+
+@pytest.fixture(scope="module")
+def server(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("e2e_data")
+    os.symlink(snapshot_root / "published", data_dir / "published")
+    settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+    port = serve.free_port()
+    proc = serve.start(port, settings, quiet=True, env={"PINGAN_DASHBOARD_USERS": ""})
+    try:
+        serve.wait_ready(port, proc)
+        yield serve.url(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = browser.launch(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def body_text(pg) -> str:
+    return pg.locator('[data-testid="stMain"]').inner_text()
+
+
+def assert_no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0
+
+
+def test_leader_logs_in_and_every_page_renders_its_key_content(server, page):
+    browser.login(page, server, "leader", PASSWORDS["leader"])
+    assert browser.nav_titles(page) == list(browser.PAGES)
+    for title in browser.PAGES:
+        browser.open_page(page, title)
+        text = body_text(page)
+        for expected in KEY_CONTENT[title]:
+            assert expected in text, f"{title}: {expected!r} missing"
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=10_000)
+        assert_no_exception(page)
+        page.screenshot(path=str(ARTIFACTS / f"leader_{title}.png"), full_page=True)
+
+    browser.open_page(page, "群租房预警")
+    page.get_by_role("button", name="查看详情").click()
+    browser.wait_rendered(page, "线索详情")
+    text = body_text(page)
+    for section in ("12345工单", "网格事件", "流动人口登记", "110警情", "出租房隐患", "公安核查"):
+        assert section in text
+    assert_no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "leader_线索详情.png"), full_page=True)
+
+
+def test_district_officer_sees_only_the_own_district(server, page):
+    browser.login(page, server, "chongchuan", PASSWORDS["chongchuan"])
+    assert "数据质量" not in browser.nav_titles(page)
+    foreign = [d for d in ALL_DISTRICTS if d != "崇川区"]
+    foreign += [s for d in foreign for s in DISTRICTS[d][2]]
+    for title in browser.PAGES[:-1]:
+        browser.open_page(page, title)
+        text = body_text(page)
+        assert "崇川区" in text
+        assert [f for f in foreign if f in text] == [], title
+        page.screenshot(path=str(ARTIFACTS / f"chongchuan_{title}.png"), full_page=True)
+
+
+def test_a_wrong_password_is_refused_and_logout_returns_to_the_form(server, page):
+    page.goto(server)
+    page.get_by_label("用户名").fill("analyst")
+    page.get_by_label("密码").fill("wrong")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("用户名或密码错误。").wait_for()
+
+    browser.login(page, server, "analyst", PASSWORDS["analyst"])
+    browser.open_page(page, "数据质量")
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="登录", exact=True).wait_for()
+    assert "平安 · 社会治理数据看板" in body_text(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "logged_out.png"), full_page=True)
