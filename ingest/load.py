@@ -279,12 +279,12 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
     good = work.filter(~pl.col("__rejected"))
     out: list[pl.Expr] = []
     for col in stored:
-        value = pl.col(f"__v_{col.canonical}")
+        parsed = pl.col(f"__v_{col.canonical}")
         if col.kind in ("id_number", "phone"):
             mask = mask_id_number if col.kind == "id_number" else mask_phone
-            out.append(mask(value).alias(f"{col.canonical}_masked"))
+            out.append(mask(parsed).alias(f"{col.canonical}_masked"))
         else:
-            out.append(value.alias(col.canonical))
+            out.append(parsed.alias(col.canonical))
     good = good.with_columns(out).with_columns(
         pseudonymiser.series(col.kind, good[f"__v_{col.canonical}"]).alias(
             f"{col.canonical}_pseudonym"

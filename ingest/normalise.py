@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import polars as pl
 
@@ -253,14 +254,16 @@ def _with(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
     return lambda values: pl.DataFrame({"v": values}).select(parser(pl.col("v")).alias("v"))["v"]
 
 
+def _strptime(values: pl.Series, layout: str) -> pl.Series:
+    return values.str.strptime(pl.Datetime("us"), layout, strict=False)
+
+
 def parse_timestamp_column(values: pl.Series) -> pl.Series:
     """:func:`parse_timestamp` over a column, with strptime fast paths."""
     text = values.str.strip_chars(_STRIP)
     done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
     for layout in _FAST_TIMESTAMPS:
-        done = _patch(
-            done, text, lambda v, f=layout: v.str.strptime(pl.Datetime("us"), f, strict=False)
-        )
+        done = _patch(done, text, partial(_strptime, layout=layout))
     return _patch(done, text, _with(parse_timestamp)).alias(values.name)
 
 
