@@ -356,7 +356,7 @@ def write_file(
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, col_kinds: list[str], prof: FileProfile) -> None:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     wb.set_properties({"created": XLSX_CREATED, "author": "export"})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     if prof.notes_sheet:

@@ -265,6 +265,9 @@ def _deliver_daily(
     )
     first_day = period.start.astype("datetime64[D]").astype(dt.date)
     last_day = (period.end - DAY).astype("datetime64[D]").astype(dt.date)
+    # Big daily exports mostly come as CSV (and xlsxwriter writes cell by cell).
+    per_file = df.height / n_files
+    xlsx_share = 0.12 if per_file <= 500 else 0.05 if per_file <= 3000 else 0.02
     profiles = []
     for i in range(n_files):
         day = min(first_day + dt.timedelta(days=(i + 1) * batch - 1), last_day)
@@ -274,7 +277,7 @@ def _deliver_daily(
                 f"{ent.file_prefix}_{day:%Y%m%d}",
                 ent.label,
                 day,
-                xlsx_share=0.12,
+                xlsx_share=xlsx_share,
                 export_time=_export_time(day, rng),
             )
         )
@@ -334,7 +337,9 @@ def _deliver_monthly(
         )
         for name, frame in (("grid_grids", g), ("grid_workers", w), ("rental_houses", h)):
             ent = entity(name)
-            big = frame.height * len(ent.columns) > 1_500_000
+            # Large dumps come as CSV (xlsxwriter writes cell by cell: too slow at city scale).
+            cells = frame.height * len(ent.columns)
+            share = 0.0 if cells > 400_000 else 0.3 if cells > 50_000 else 0.85
             parts[name].append(frame.with_columns(_file=pl.lit(i, pl.Int64)))
             profiles[name].append(
                 deliver.make_profile(
@@ -342,7 +347,7 @@ def _deliver_monthly(
                     f"{ent.file_prefix}_{day:%Y%m}",
                     ent.label,
                     day,
-                    xlsx_share=0.0 if big else 0.85,
+                    xlsx_share=share,
                     export_time=_export_time(day, rng),
                 )
             )

@@ -566,3 +566,27 @@ def test_cli_defaults_to_the_data_dir_and_prints_a_summary(tmp_path: Path, capsy
     assert "hotline_tickets" in out and "planted:" in out
     assert (tmp_path / "truth" / "group_rental_truth.csv").exists()
     assert any((tmp_path / "landing" / "hotline").iterdir())
+
+
+# --- the real ingest accepts the deliveries --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ingest_loads_every_file_and_rejects_only_the_planted_bad_rows(raw_warehouse, sample_root):
+    import duckdb
+
+    manifest = json.loads((sample_root / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(raw_warehouse.warehouse), read_only=True)
+    try:
+        status = dict(con.sql("select status, count(*) from raw.load_ledger group by 1").fetchall())
+        reasons = [
+            r for (r,) in con.sql("select distinct reason from raw.rejected_rows").fetchall()
+        ]
+        loaded = con.execute("select count(*) from raw.hotline_tickets").fetchall()[0][0]
+    finally:
+        con.close()
+    assert status.get("rejected", 0) == 0
+    assert status["duplicate"] == len(manifest["redelivered"])
+    assert status["loaded"] + status["duplicate"] == manifest["files"]
+    assert reasons and all("missing" in r for r in reasons), reasons
+    assert loaded >= 0.99 * manifest["rows"]["hotline_tickets"]
