@@ -73,3 +73,9 @@ def test_every_entity_has_a_required_key_and_a_unique_file_prefix() -> None:
     assert len(set(prefixes)) == len(prefixes)
     for ent in ENTITIES:
         assert any(ent.column(k).required for k in ent.key), ent.name
+
+
+def test_entity_reference_is_generated_from_the_declarations() -> None:
+    from ingest.docs import TARGET, render
+
+    assert TARGET.read_text(encoding="utf-8") == render(), "run: python -m ingest.docs"
