@@ -538,6 +538,26 @@ def leads(
     return query(sql, [*params, limit])
 
 
+def lead_count(
+    scope: Scope,
+    district: str | None = None,
+    street: str | None = None,
+    min_score: float = 0.0,
+    statuses: tuple[str, ...] = ("待核查",),
+) -> int:
+    """How many leads match the filters of :func:`leads` (which lists the top ones)."""
+    sql = f"""
+        select count(*) as n
+        from marts.mart_group_rental_scores
+        where score >= ? and list_contains(?, status)
+          and (cast(? as varchar) is null or district = ?)
+          and (cast(? as varchar) is null or street = ?)
+          and {IN_SCOPE}
+    """
+    params = [min_score, list(statuses), district, district, street, street, *scope.params()]
+    return int(query(sql, params)["n"].iloc[0])
+
+
 def lead_summary(scope: Scope, min_score: float) -> dict[str, int]:
     """Counts of leads by status, and of open leads at or above the dispatch threshold."""
     sql = f"""

@@ -24,12 +24,26 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
         statuses = st.multiselect(
             "状态", list(data.LEAD_STATUSES), default=["待核查"], key="leads_status"
         )
-    leads = data.leads(scope, district, street, float(min_score), tuple(statuses))
+    limit = st.radio(
+        "显示前",
+        [100, 300, 1000],
+        index=1,
+        horizontal=True,
+        key="leads_limit",
+        format_func=lambda n: f"{n}条",
+    )
+    leads = data.leads(scope, district, street, float(min_score), tuple(statuses), limit)
     summary = data.lead_summary(scope, float(cfg.get("dispatch_min_score", 60)))
     as_of = leads["as_of_date"].max() if "as_of_date" in leads and not leads.empty else None
 
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("符合筛选条件的线索", fmt.count(len(leads)))
+    matching = data.lead_count(scope, district, street, float(min_score), tuple(statuses))
+    m1.metric(
+        "符合筛选条件的线索",
+        fmt.count(matching),
+        f"列出评分最高的 {len(leads)} 条" if matching > len(leads) else None,
+        delta_color="off",
+    )
     m2.metric(
         f"待核查（评分≥{float(cfg.get('dispatch_min_score', 60)):.0f}）",
         fmt.count(summary["open_over_threshold"]),
@@ -50,7 +64,7 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             tooltip="{名称}：{显示值}分",
         )
     with right:
-        st.markdown(f"**线索列表（评分≥{min_score}，共{fmt.count(len(leads))}条）**")
+        st.markdown(f"**线索列表（评分≥{min_score}，按评分列出{fmt.count(len(leads))}条）**")
         ui.table(
             leads,
             {
