@@ -10,7 +10,9 @@ truth). Rates are per 1,000 residents per year and scale linearly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -130,7 +132,7 @@ def _masked(mask: np.ndarray, values: np.ndarray | pl.Series) -> pl.Series:
 
 def _choice(
     rng: np.random.Generator,
-    items: tuple[str, ...] | list[str],
+    items: Sequence[Any],
     n: int,
     p: list[float] | tuple[float, ...] | np.ndarray | None = None,
 ) -> np.ndarray:
@@ -290,21 +292,16 @@ def _ids(prefix: str, ts: np.ndarray, width: int = 5) -> pl.Series:
     )["literal"]
 
 
-def _expand(base: pl.DataFrame, stages: list[tuple[np.ndarray, dict[str, object]]]) -> pl.DataFrame:
+def _expand(
+    base: pl.DataFrame, stages: Sequence[tuple[np.ndarray, Mapping[str, Any]]]
+) -> pl.DataFrame:
     """Versions of the records: for each stage, the records whose stage time is set,
     with the stage's column overrides; ``_ts`` is the stage time."""
     parts = []
     for ts, overrides in stages:
-        cols = {
-            k: (
-                v
-                if isinstance(v, pl.Expr)
-                else pl.Series(k, v)
-                if not isinstance(v, pl.Series)
-                else v.alias(k)
-            )
-            for k, v in overrides.items()
-        }
+        cols: dict[str, pl.Series] = {}
+        for k, v in overrides.items():
+            cols[k] = v.alias(k) if isinstance(v, pl.Series) else pl.Series(k, v)
         part = base.with_columns(_ts=ms(ts), **cols).filter(pl.col("_ts").is_not_null())
         parts.append(part)
     return pl.concat(parts, how="vertical_relaxed")

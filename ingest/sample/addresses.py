@@ -9,6 +9,8 @@ typo in the road name.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -110,7 +112,7 @@ def render(
         "cmp": pl.col("compound_name"),
     }
     styles = _dwelling_styles(p)
-    expr = pl.when(pl.col("_style") == 0).then(styles[0])
+    expr: Any = pl.when(pl.col("_style") == 0).then(styles[0])
     for i, s in enumerate(styles[1:], start=1):
         expr = expr.when(pl.col("_style") == i).then(s)
     road_level = (

@@ -57,7 +57,7 @@ def build_streets(rng: np.random.Generator, residents: int) -> pl.DataFrame:
     syll = list(vocab.PLACE_SYLLABLES)
     order = rng.permutation(len(syll))
     pos = 0
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for d_idx, (dname, dcode, share, n_streets, urban) in enumerate(vocab.DISTRICTS):
         weights = rng.dirichlet(np.full(n_streets, 4.0))
         for s in range(n_streets):
@@ -90,7 +90,7 @@ def build(
     syll = np.array(vocab.PLACE_SYLLABLES)
 
     # Communities: ~4,000 residents each (at least one per street).
-    comm_rows = []
+    comm_rows: list[tuple[object, ...]] = []
     for st in streets.iter_rows(named=True):
         n = max(1, round(st["population"] / 4000))
         w = rng.dirichlet(np.full(n, 3.0))

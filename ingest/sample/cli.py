@@ -64,5 +64,5 @@ def run_sample(args: argparse.Namespace) -> int:
     print(
         "deteriorating: "
         + "; ".join(f"{d['district']} {','.join(d['months'])}" for d in summary.deteriorations)
-    )  # type: ignore[arg-type]
+    )
     return 0

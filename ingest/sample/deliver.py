@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -211,7 +212,7 @@ def _render_col(
             c = c.cast(pl.Datetime("ms"))
         fmts = TS_FORMATS if col.kind == "timestamp" else DATE_FORMATS
         sel = pl.col("_tsf") if col.kind == "timestamp" else pl.col("_dtf")
-        e = pl.when(sel == 0).then(c.dt.strftime(fmts[0]))
+        e: Any = pl.when(sel == 0).then(c.dt.strftime(fmts[0]))
         for i, fm in enumerate(fmts[1:], start=1):
             e = e.when(sel == i).then(c.dt.strftime(fm))
         if col.kind == "timestamp":
@@ -274,7 +275,7 @@ def _render_col(
     if col.kind == "phone":
         u = rng.random(n)
         mobile = c.str.len_chars() == 11
-        e = (
+        e = (  # type: ignore[assignment]
             pl.when(~mobile)
             .then(c)
             .when(pl.Series(u < 0.07))
@@ -342,7 +343,7 @@ def write_file(
     frame = _frame_for_file(rows, cols)
     if prof.fmt == "xlsx":
         kinds = {c.canonical: c.kind for c in entity.columns}
-        col_kinds = [kinds.get(canonical, "text") for canonical, _ in cols]
+        col_kinds: list[str] = [kinds.get(canonical, "text") for canonical, _ in cols]
         _write_xlsx(path, frame, col_kinds, prof)
     else:
         text = frame.write_csv(

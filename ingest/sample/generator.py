@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -68,7 +69,7 @@ class SampleSummary:
     planted: dict[str, int]  # planted houses per kind
     quirks: dict[str, int]
     seconds: float = 0.0
-    deteriorations: list[dict[str, object]] = field(default_factory=list)
+    deteriorations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
