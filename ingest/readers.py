@@ -291,33 +291,88 @@ def read_csv(path: Path, tmp_dir: Path | None = None) -> Records:
     check_required(match)
     width = len(parsed[header_idx])
     with utf8_view(path, encoding, tmp_dir) as source:
-        raw, rejected = _duckdb_read(source, delimiter, header_idx, width)
-    # Line numbers: records come in file order; rejected records keep their own
-    # line, the others fill the remaining lines (exact unless a quoted field
-    # spans lines or blank lines sit between records).
-    first_line = header_idx + 2
-    taken = set(rejected["_row_number"].to_list())
-    total = raw.height + len(taken)
-    lines_all = np.arange(first_line, first_line + total, dtype=np.int64)
-    free = lines_all[~np.isin(lines_all, list(taken))] if taken else lines_all
-    if len(free) < raw.height:  # rejects reported beyond the record count (multi-line records)
-        free = np.concatenate(
-            [
-                free,
-                np.arange(
-                    free[-1] + 1 if len(free) else first_line, first_line + total + raw.height
-                ),
-            ]
+        raw, rejected = _read_records(
+            source, delimiter, header_idx + 1, width, header_idx + 2, tmp_dir
         )
-    row_numbers = pl.Series("_row_number", free[: raw.height], dtype=pl.Int64)
-    raw, row_numbers = drop_non_records(raw, row_numbers)
+    row_numbers = raw["_row_number"]
+    raw, row_numbers = drop_non_records(raw.drop("_row_number"), row_numbers)
     frame = to_canonical(raw, match, row_numbers)
     return Records(match.entity, frame, rejected, "csv", encoding)
 
 
-def _duckdb_read(
-    path: Path, delimiter: str, header_idx: int, width: int
+MAX_REJECTED_TEXT = 1 << 20  # a rejected record's text is kept up to 1 MiB
+
+
+def _read_records(
+    path: Path, delimiter: str, skip: int, width: int, first_line: int, tmp_dir: Path | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records of a UTF-8 CSV (string cells ``c0..`` and ``_row_number``) and the rejected ones.
+
+    Records come in file order. A rejected record keeps its line; the others
+    fill the remaining lines in order (exact unless a quoted field legitimately
+    spans lines). A stray opening quote makes the reader swallow the lines up to
+    the next quote into one bad record: only the line with the quote is
+    rejected, and the swallowed lines are read again as records of their own.
+    """
+    frame, errors = _duckdb_read(path, delimiter, skip, width)
+    # DuckDB counts physical lines of the file it read, skipped ones included.
+    offset = first_line - skip - 1
+    first_error: dict[int, tuple[str, str, str | None, str]] = {}
+    for line, error_type, column_name, csv_line, message in errors:
+        first_error.setdefault(
+            int(line) + offset, (error_type, message, column_name, csv_line or "")
+        )
+    taken: set[int] = set()
+    rejected_parts: list[pl.DataFrame] = []
+    recovered_parts: list[pl.DataFrame] = []
+    for line, (error_type, message, column_name, text) in sorted(first_error.items()):
+        lines = text.split("\n")
+        taken.update(range(line, line + len(lines)))
+        where = f" (column {column_name})" if column_name and "COLUMNS" not in error_type else ""
+        if error_type == "UNQUOTED VALUE" and len(lines) > 1:
+            reason = f"malformed record: stray quote{where}: {message} (the {len(lines) - 1} lines it swallowed were read again)"
+            own_text = lines[0]
+            with tempfile.NamedTemporaryFile(
+                "w", suffix=".csv", dir=tmp_dir, encoding="utf-8"
+            ) as rest:
+                rest.write("\n".join(lines[1:]) + "\n")
+                rest.flush()
+                again, again_rejected = _read_records(
+                    Path(rest.name), delimiter, 0, width, line + 1, tmp_dir
+                )
+            recovered_parts.append(again)
+            rejected_parts.append(again_rejected)
+        else:
+            reason = f"malformed record: {error_type.lower()}{where}: {message}"
+            own_text = text
+        rejected_parts.append(
+            pl.DataFrame(
+                {"_row_number": [line], "reason": [reason], "row_json": [_masked_line(own_text)]},
+                schema=REJECTED_SCHEMA,
+            )
+        )
+    total = frame.height + len(taken)
+    lines_all = np.arange(first_line, first_line + total, dtype=np.int64)
+    free = (
+        lines_all[~np.isin(lines_all, np.fromiter(taken, dtype=np.int64))] if taken else lines_all
+    )
+    frame = frame.with_columns(pl.Series("_row_number", free[: frame.height], dtype=pl.Int64))
+    if recovered_parts:
+        frame = pl.concat([frame, *recovered_parts]).sort("_row_number")
+    rejected = pl.concat(rejected_parts).sort("_row_number") if rejected_parts else empty_rejected()
+    return frame, rejected
+
+
+def _masked_line(text: str) -> str:
+    if len(text) > MAX_REJECTED_TEXT:
+        text = text[:MAX_REJECTED_TEXT] + f"…(truncated, {len(text)} characters in all)"
+    masked = pl.select(scrub_personal_numbers(pl.lit(text))).item()
+    return json.dumps({"line": masked}, ensure_ascii=False)
+
+
+def _duckdb_read(
+    path: Path, delimiter: str, skip: int, width: int
+) -> tuple[pl.DataFrame, list[tuple]]:
     con = duckdb.connect()
     try:
         columns = {f"c{i}": "VARCHAR" for i in range(width)}
@@ -326,48 +381,21 @@ def _duckdb_read(
             select * from read_csv(
                 ?, delim = ?, quote = '"', escape = '"', header = false, skip = ?,
                 columns = ?, auto_detect = false, strict_mode = true,
-                store_rejects = true, rejects_scan = 'reject_scans', rejects_table = 'reject_errors',
-                max_line_size = 8388608
+                store_rejects = true, rejects_scan = 'reject_scans',
+                rejects_table = 'reject_errors', max_line_size = 8388608
             )
             """,
-            params=[str(path), delimiter, header_idx + 1, columns],
+            params=[str(path), delimiter, skip, columns],
         ).pl()
         errors = con.execute(
-            "select line, error_type, column_name, csv_line, error_message from reject_errors order by line"
+            "select line, error_type, column_name, csv_line, error_message "
+            "from reject_errors order by line"
         ).fetchall()
     except duckdb.Error as exc:
         raise FileRejected(f"unreadable CSV: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
-    # One record can fail on several columns: keep one reason per line.
-    seen: dict[int, tuple[str, str]] = {}
-    for line, error_type, column_name, csv_line, message in errors:
-        if int(line) in seen:
-            continue
-        where = (
-            f" (column {column_name})"
-            if column_name and error_type not in ("TOO MANY COLUMNS", "MISSING COLUMNS")
-            else ""
-        )
-        seen[int(line)] = (
-            f"malformed record: {error_type.lower()}{where}: {message}",
-            csv_line or "",
-        )
-    rejected = pl.DataFrame(
-        {
-            "_row_number": list(seen),
-            "reason": [r for r, _ in seen.values()],
-            "row_json": [
-                json.dumps({"line": text[:2000]}, ensure_ascii=False) for _, text in seen.values()
-            ],
-        },
-        schema=REJECTED_SCHEMA,
-    )
-    if rejected.height:
-        rejected = rejected.with_columns(
-            scrub_personal_numbers(pl.col("row_json")).alias("row_json")
-        )
-    return frame, rejected
+    return frame, errors
 
 
 # ---------------------------------------------------------------- XLSX

@@ -151,3 +151,26 @@ def test_gb18030_file_cut_mid_character_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(data + "工".encode("gb18030")[:1])
     with pytest.raises(FileRejected, match="truncated"):
         read_export(path)
+
+
+def test_a_stray_quote_rejects_its_line_and_the_swallowed_lines_are_read_again(
+    tmp_path: Path,
+) -> None:
+    header = "工单编号,来电时间,工单状态"
+    lines = [
+        header,
+        "NT1,2026-10-01,办理中",
+        'NT2,"oops,办理中',  # opens a quote that the next quote (line 5) closes
+        "NT3,2026-10-03,办理中",
+        'NT4,2026-10-04,"办理中',
+        "NT5,2026-10-05,办理中",
+        "NT6,2026-10-06,办理中",
+    ]
+    path = tmp_path / "12345_工单_20261006.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    records = read_export(path)
+    assert records.frame["ticket_id"].to_list() == ["NT1", "NT3", "NT5", "NT6"]
+    assert records.frame["_row_number"].to_list() == [2, 4, 6, 7]
+    assert records.rejected["_row_number"].to_list() == [3, 5]
+    assert all("stray quote" in r for r in records.rejected["reason"])
+    assert records.rows_read == 6
