@@ -125,6 +125,25 @@ def _prepare_warehouse(settings: Settings) -> str | None:
     return None
 
 
+def _release_duckdb() -> None:
+    """Close the warehouse connection dbt-duckdb keeps open in-process after a run.
+
+    dbt-duckdb caches one DuckDB database handle per process (for speed across
+    invocations); left open, it locks the warehouse file against the next step in the
+    same process (publishing the snapshot, a read-only query). There is no public API
+    to release it, so this reaches into the adapter's connection manager.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - the adapter is a dependency
+        return
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    if env is not None:
+        with contextlib.suppress(Exception):
+            env.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
 def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResult:
     """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``."""
     from dbt.cli.main import dbtRunner
@@ -136,7 +155,10 @@ def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResul
         return DbtBuildResult(False, failure.line(), [failure], time.perf_counter() - started)
 
     with _environment(dbt_env(settings)):
-        res = dbtRunner().invoke(dbt_args(settings, "build", select))
+        try:
+            res = dbtRunner().invoke(dbt_args(settings, "build", select))
+        finally:
+            _release_duckdb()
     elapsed = time.perf_counter() - started
 
     if res.exception is not None or res.result is None:
@@ -177,7 +199,9 @@ def run_build(settings: Settings) -> int:
     c = result.counts
     built = _count(c, types=("model", "seed", "snapshot"), statuses=("success",))
     tests_ok = _count(c, types=("test", "unit_test"), statuses=("pass", "warn"))
-    skipped = _count(c, types=("model", "seed", "test", "unit_test", "snapshot"), statuses=("skipped",))
+    skipped = _count(
+        c, types=("model", "seed", "test", "unit_test", "snapshot"), statuses=("skipped",)
+    )
     print(
         f"{built} models/seeds built, {tests_ok} tests passed"
         f" ({len(result.warnings)} with warnings), {len(result.failures)} failed,"

@@ -20,12 +20,17 @@
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
 {%- endmacro %}
 
-{#- Jaro-Winkler similarity 0..1 of two strings (used by fuzzy address linkage). -#}
+{#-
+    Edit similarity 0..1 of two strings: 1 - Levenshtein distance / longer length
+    (used by fuzzy address linkage). Unlike Jaro-Winkler it does not punish a typo in
+    the first character more than one later on, and two different road names (two or
+    more edits) stay clearly below one typo.
+-#}
 {% macro string_similarity(a, b) -%}
     {{ return(adapter.dispatch('string_similarity', 'pingan')(a, b)) }}
 {%- endmacro %}
 {% macro default__string_similarity(a, b) -%}
-    jaro_winkler_similarity({{ a }}, {{ b }})
+    (1.0 - levenshtein({{ a }}, {{ b }}) * 1.0 / greatest(length({{ a }}), length({{ b }}), 1))
 {%- endmacro %}
 
 {#- First day of the month of a timestamp or date, as DATE. -#}

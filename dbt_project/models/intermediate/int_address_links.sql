@@ -4,108 +4,24 @@
 --   2. exact        its address key equals a known address of exactly one dwelling
 --                   (in a compatible district);
 --   3. fuzzy        among registry dwellings with the same digit signature (blocking)
---                   in a compatible district, the most similar address key by
---                   Jaro-Winkler similarity, when at least var link_min_similarity and
---                   ahead of the runner-up dwelling by var link_min_margin.
+--                   in a compatible district, the most similar address key by edit
+--                   similarity (int_address_fuzzy_scores), when at least
+--                   var link_min_similarity and ahead of the runner-up dwelling by
+--                   var link_min_margin.
 -- Region: the row's own district/street, else the linked dwelling's, else what the
 -- address names (district prefix; street prefix or the street of its road).
 with
 
-records as (
-    select * from {{ ref('int_address_records') }}
+deterministic as (
+    select * from {{ ref('int_address_deterministic_links') }}
 ),
 
-addresses as (
-    select * from {{ ref('int_addresses') }}
-),
-
-book as (
-    select * from {{ ref('int_address_book') }}
+scores as (
+    select * from {{ ref('int_address_fuzzy_scores') }}
 ),
 
 dwellings as (
     select * from {{ ref('int_dwellings') }}
-),
-
-parsed as (
-    select
-        r.*,
-        a.address_key,
-        a.address_district,
-        a.address_street,
-        a.road,
-        a.digit_signature,
-        coalesce(r.district, a.address_district) as district_hint
-    from records as r
-    left join addresses as a
-        on r.address_norm = a.address_norm
-),
-
-by_house_id as (
-    select
-        p.entity,
-        p.record_id,
-        p.house_id_given as house_id,
-        'house_id' as link_method,
-        1.0 as link_score
-    from parsed as p
-    inner join dwellings as d
-        on p.house_id_given = d.house_id
-),
-
-exact_candidates as (
-    select
-        p.entity,
-        p.record_id,
-        b.house_id
-    from parsed as p
-    inner join book as b
-        on p.address_key = b.address_key
-        and (p.district_hint is null or b.district is null or p.district_hint = b.district)
-    where not exists (
-        select 1 from by_house_id as h
-        where h.entity = p.entity and h.record_id = p.record_id
-    )
-    group by 1, 2, 3
-),
-
-by_exact as (
-    select
-        entity,
-        record_id,
-        min(house_id) as house_id,
-        'exact' as link_method,
-        1.0 as link_score
-    from exact_candidates
-    group by 1, 2
-    having count(*) = 1
-),
-
-unlinked as (
-    select p.*
-    from parsed as p
-    where p.digit_signature is not null
-        and p.digit_signature <> ''
-        and not exists (
-            select 1 from by_house_id as h
-            where h.entity = p.entity and h.record_id = p.record_id
-        )
-        and not exists (
-            select 1 from exact_candidates as e
-            where e.entity = p.entity and e.record_id = p.record_id
-        )
-),
-
-fuzzy_candidates as (
-    select
-        u.entity,
-        u.record_id,
-        d.house_id,
-        {{ string_similarity('u.address_key', 'd.address_key') }} as similarity
-    from unlinked as u
-    inner join dwellings as d
-        on u.digit_signature = d.digit_signature
-        and (u.district_hint is null or d.district is null or u.district_hint = d.district)
 ),
 
 fuzzy_ranked as (
@@ -119,7 +35,7 @@ fuzzy_ranked as (
             partition by entity, record_id
             order by similarity desc, house_id
         ) as runner_up_similarity
-    from fuzzy_candidates
+    from scores
 ),
 
 by_fuzzy as (
@@ -127,20 +43,27 @@ by_fuzzy as (
         entity,
         record_id,
         house_id,
-        'fuzzy' as link_method,
-        similarity as link_score
+        similarity
     from fuzzy_ranked
     where candidate_rank = 1
         and similarity >= {{ var('link_min_similarity') }}
         and similarity - coalesce(runner_up_similarity, 0) >= {{ var('link_min_margin') }}
 ),
 
-links as (
-    select * from by_house_id
-    union all
-    select * from by_exact
-    union all
-    select * from by_fuzzy
+linked as (
+    select
+        p.*,
+        coalesce(p.house_id, f.house_id) as linked_house_id,
+        coalesce(p.link_method, case when f.house_id is not null then 'fuzzy' end, 'none')
+            as linked_method,
+        case
+            when p.link_method is not null then 1.0
+            else f.similarity
+        end as linked_score
+    from deterministic as p
+    left join by_fuzzy as f
+        on p.entity = f.entity
+        and p.record_id = f.record_id
 ),
 
 road_streets as (
@@ -168,9 +91,9 @@ final as (
         p.record_id,
         p.address_norm,
         p.house_id_given,
-        l.house_id,
-        coalesce(l.link_method, 'none') as link_method,
-        l.link_score,
+        p.linked_house_id as house_id,
+        p.linked_method as link_method,
+        p.linked_score as link_score,
         coalesce(p.district, d.district, p.address_district) as district,
         case
             -- a street only counts when it belongs to the resolved district
@@ -190,12 +113,9 @@ final as (
             when p.address_district is not null then 'address'
             else 'none'
         end as region_source
-    from parsed as p
-    left join links as l
-        on p.entity = l.entity
-        and p.record_id = l.record_id
+    from linked as p
     left join dwellings as d
-        on l.house_id = d.house_id
+        on p.linked_house_id = d.house_id
     left join road_streets as rs
         on coalesce(p.district, d.district, p.address_district) = rs.district
         and p.road = rs.road
