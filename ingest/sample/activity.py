@@ -823,19 +823,21 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
 def make_floating(s: Sampler) -> EntityRecords:
     rng, city, period = s.rng, s.city, s.period
     hs = city.houses
-    n_bg = round(FLOATING_PER_K * city.residents / 1000 * period.years)
-    n_rent = int(n_bg * 0.75)
-    letting = np.flatnonzero(
-        (hs["status"].to_numpy() == "在租") & (hs["label"].to_numpy() == "normal")
-    )
-    bg_h = letting[rng.integers(0, len(letting), n_rent)]
-    other = s.places(s.districts(n_bg - n_rent), room_share=1.0)
     groups = {
         "group": _planted(city, {"overcrowded": 18.0, "under_registered": 14.0}, period.years, rng),
         "dorm": _planted(city, {"staff_dormitory": 20.0}, period.years, rng),
         "student": _planted(city, {"student_housing": 8.0}, period.years, rng),
         "family": _planted(city, {"large_family": 4.0}, period.years, rng),
     }
+    # The planted registrations are part of the city's total, not on top of it.
+    total = round(FLOATING_PER_K * city.residents / 1000 * period.years)
+    n_bg = max(total // 2, total - sum(len(v) for v in groups.values()))
+    n_rent = int(n_bg * 0.75)
+    letting = np.flatnonzero(
+        (hs["status"].to_numpy() == "在租") & (hs["label"].to_numpy() == "normal")
+    )
+    bg_h = letting[rng.integers(0, len(letting), n_rent)]
+    other = s.places(s.districts(n_bg - n_rent), room_share=1.0)
     places = pl.concat(
         [s.house_places(bg_h), other.select("comp_idx", "building", "room", "house_idx")]
         + [s.house_places(v) for v in groups.values()],

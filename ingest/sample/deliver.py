@@ -8,8 +8,9 @@ files of an "older system version", ``Column.aliases``).
 
 Quirks and their rates (per file unless said otherwise):
 
-* format: GB18030 CSV ~55%, UTF-8-BOM CSV ~13%, UTF-8 CSV ~10%, tab-separated
-  GB18030 ~10%, XLSX ~12% of daily files (masters and reference mostly XLSX);
+* format: of CSV files ~62% GB18030, ~15% UTF-8-BOM, ~12% UTF-8, ~11%
+  tab-separated GB18030; XLSX for ~12% of small daily files (2-5% of big ones,
+  see ``generator``), most master dumps and reference tables;
   XLSX with a title row, blank rows, a final ``合计`` row, sometimes a ``说明``
   sheet first, Excel serial timestamps in ~40% of XLSX files;
 * headers: aliases (older version) ~15%, full-width brackets ~25%, surrounding
