@@ -196,7 +196,7 @@ final as (
         registered_tenants,
         active_floating_registrations,
         occupants_estimate,
-        occupants_per_room,
+        occupants_per_room as tenants_per_room,
         area_per_person_m2,
         floating_registrations_90d,
         floating_turnover_90d,
