@@ -307,6 +307,13 @@ def _expand(
     return pl.concat(parts, how="vertical_relaxed")
 
 
+def _templates(per_kind: Sequence[Sequence[str]], kind: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Template ``idx[i]`` of kind ``kind[i]``, vectorised over a flat template table."""
+    flat = np.array([t for ts in per_kind for t in ts])
+    offset = np.cumsum([0] + [len(ts) for ts in per_kind[:-1]])
+    return flat[offset[kind] + idx]
+
+
 def _cap(ts: np.ndarray, end: np.datetime64) -> np.ndarray:
     """NaT for times at or after the end of the period (not yet happened)."""
     return np.where(ts < end, ts, NAT)
@@ -351,11 +358,11 @@ def make_tickets(s: Sampler) -> EntityRecords:
     reg = s.region_cols(places["comp_idx"].to_numpy())
     d_idx = reg["district_idx"].to_numpy()
     received = s.times(d_idx)
-    kind = np.array([c[2] for c in cats])[cat]
-    dept_pat = np.array([vocab.DEPARTMENTS[k][0] for k in kind])
-    deadline = np.array([vocab.DEPARTMENTS[k][1] for k in kind])
-    ontime_base = np.array([vocab.DEPARTMENTS[k][2] for k in kind])
-    sat_base = np.array([vocab.DEPARTMENTS[k][3] for k in kind])
+    dept_of_cat = [vocab.DEPARTMENTS[c[2]] for c in cats]
+    dept_pat = np.array([d[0] for d in dept_of_cat])[cat]
+    deadline = np.array([d[1] for d in dept_of_cat])[cat]
+    ontime_base = np.array([d[2] for d in dept_of_cat])[cat]
+    sat_base = np.array([d[3] for d in dept_of_cat])[cat]
     dist_ontime = rng.uniform(-0.05, 0.03, len(vocab.DISTRICTS))[d_idx]
     dist_sat = rng.uniform(-0.06, 0.04, len(vocab.DISTRICTS))[d_idx]
     bad = period.bad(d_idx, received)
@@ -399,9 +406,7 @@ def make_tickets(s: Sampler) -> EntityRecords:
 
     addr = addresses.render(places, city.compounds, city.grids, "hotline", rng)
     tpl_idx = (rng.random(n) * np.array([len(c[4]) for c in cats])[cat]).astype(np.int64)
-    tpl = (
-        np.array([cats[c][4][t] for c, t in zip(cat, tpl_idx, strict=True)]) if n else np.array([])
-    )
+    tpl = _templates([c[4] for c in cats], cat, tpl_idx)
     filler = _choice(rng, vocab.TICKET_FILLERS, n)
     with_phone = rng.random(n) < 0.03
     content = (
@@ -562,7 +567,7 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
     d_idx = np.concatenate([reg["district_idx"].to_numpy(), tr["_district_idx"].to_numpy()])
     house = pl.concat([places["house_idx"], tr["_house_idx"]])
     tpl_idx = (rng.random(n) * np.array([len(t[3]) for t in types])[etype_all]).astype(np.int64)
-    tpl = np.array([types[e][3][k] for e, k in zip(etype_all, tpl_idx, strict=True)])
+    tpl = _templates([t[3] for t in types], etype_all, tpl_idx)
     addr = pl.concat([own_addr, tr["address"]])
     desc = (
         pl.DataFrame({"tpl": tpl, "a": addr})
@@ -709,7 +714,7 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
     cat = np.array([t[0] for t in types])[itype]
     sub = np.array([t[1] for t in types])[itype]
     tpl_idx = (rng.random(n) * np.array([len(t[3]) for t in types])[itype]).astype(np.int64)
-    tpl = np.array([types[e][3][k] for e, k in zip(itype, tpl_idx, strict=True)])
+    tpl = _templates([t[3] for t in types], itype, tpl_idx)
     summary = (
         pl.DataFrame({"tpl": tpl, "a": addr})
         .select(pl.col("tpl").str.replace_all("{addr}", pl.col("a"), literal=True))
