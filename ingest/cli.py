@@ -1,12 +1,15 @@
-"""``pingan ingest``: load files, print one line per file and a total."""
+"""``pingan ingest``: load files, print one line per file as it is done, and a total."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.load import FileResult, WarehouseBusy, ingest_paths, ledger_summary
+import duckdb
+
+from ingest.load import FileResult, WarehouseBusy, iter_ingest, ledger_summary
 from ingest.settings import Settings
 
 
@@ -18,15 +21,33 @@ def format_result(r: FileResult) -> str:
     return line + (f"  ({r.reason})" if r.reason else "")
 
 
+def storage_fault(exc: BaseException) -> str | None:
+    """A one-line message for a full disk or an unwritable warehouse, else None."""
+    text = str(exc)
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text:
+        return "disk full while writing the warehouse; free space and rerun (files already done are kept)"
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS):
+        return f"cannot write: {exc.strerror}: {exc.filename}"
+    return None
+
+
 def run_ingest(paths: Sequence[str], settings: Settings) -> int:
-    """Exit 0 when every file was loaded or a duplicate, 1 when any was rejected, 2 on bad use."""
+    """Exit 0 when every file was loaded or a duplicate, 1 when any was rejected or the run
+    failed, 2 on bad use."""
+    results: list[FileResult] = []
     try:
-        results = ingest_paths([Path(p) for p in paths], settings)
+        for result in iter_ingest([Path(p) for p in paths], settings):
+            results.append(result)
+            print(format_result(result), flush=True)
     except (FileNotFoundError, WarehouseBusy) as exc:
         print(f"pingan ingest: {exc}", file=sys.stderr)
         return 2
-    for r in results:
-        print(format_result(r))
+    except (OSError, duckdb.IOException) as exc:
+        message = storage_fault(exc)
+        if message is None:
+            raise
+        print(f"pingan ingest: {message}", file=sys.stderr)
+        return 1
     s = ledger_summary(results)
     print(
         f"total: {s['files']} files ({s['loaded']} loaded, {s['duplicate']} duplicate, "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -466,15 +466,25 @@ class Loader:
         return result
 
 
-def ingest_paths(paths: Sequence[Path | str], settings: Settings) -> list[FileResult]:
-    """Ingest every file under ``paths`` into ``settings.warehouse``; one result per file."""
+def iter_ingest(paths: Sequence[Path | str], settings: Settings) -> Iterator[FileResult]:
+    """Ingest every file under ``paths`` into ``settings.warehouse``, yielding a result per file.
+
+    Each file is committed before the next starts, so an interruption keeps
+    the files already done and loses none: a rerun loads the rest.
+    """
     files = discover(Path(p) for p in paths)
     con = connect_warehouse(settings.warehouse)
     try:
         loader = Loader(con, settings)
-        return [loader.load_file(f) for f in files]
+        for f in files:
+            yield loader.load_file(f)
     finally:
         con.close()
+
+
+def ingest_paths(paths: Sequence[Path | str], settings: Settings) -> list[FileResult]:
+    """Ingest every file under ``paths``; one result per file."""
+    return list(iter_ingest(paths, settings))
 
 
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:

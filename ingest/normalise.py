@@ -202,9 +202,10 @@ def parse_month(expr: Expr) -> Expr:
 
 # ---------------------------------------------------------------- addresses
 
-_PROVINCE_PREFIX = r"^[^省]{2,7}?省"
+# Prefixes are stripped however often they repeat (江苏省江苏省…, 南通市南通市崇川区…).
+_PROVINCE_PREFIX = r"^(?:[^省]{2,7}?省)+"
 # The prefecture, only when a county-level unit follows it (so 如皋市如城街道 keeps 如皋市).
-_CITY_PREFIX = r"^[^市]{2,4}?市([^市区县]{1,10}?(?:区|县|市))"
+_CITY_PREFIX = r"^(?:[^市]{2,4}?市)+([^市区县]{1,10}?(?:区|县|市))"
 
 
 def normalise_address(expr: Expr) -> Expr:
@@ -215,7 +216,7 @@ def normalise_address(expr: Expr) -> Expr:
     gets 室. The delivered text is kept beside it; this form only serves linking.
     """
     text = clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
-    return (
+    normalised = (
         text.str.replace(_PROVINCE_PREFIX, "")
         .str.replace(_CITY_PREFIX, "${1}")
         .str.replace_all(r"(\d+)(?:栋|号楼|座)", "${1}幢")
@@ -223,6 +224,8 @@ def normalise_address(expr: Expr) -> Expr:
         .str.replace(r"幢(\d+)$", "幢${1}室")
         .str.replace_all(r"[,，。.、]", "")
     )
+    # An address that was only a prefix or punctuation has nothing left to link by.
+    return clean_text(normalised)
 
 
 # ---------------------------------------------------------------- column-level fast paths

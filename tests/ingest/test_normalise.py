@@ -261,3 +261,10 @@ def test_parsing_distinct_values_equals_parsing_every_value(values: list[str | N
     series = pl.Series("v", values, dtype=pl.Utf8)
     for parser in (parse_flag, parse_decimal, parse_month, clean_enum):
         assert by_distinct(series, parser).to_list() == apply(parser, values)
+
+
+def test_repeated_prefixes_are_stripped_in_one_pass() -> None:
+    assert apply(normalise_address, ["江苏省江苏省南通市南通市崇川区工农路88号", "00省"]) == [
+        "崇川区工农路88号",
+        None,
+    ]
