@@ -219,6 +219,7 @@ def test_disk_full_fails_clearly_and_keeps_the_files_already_loaded(
     proc = pingan_ingest(data_dir, land)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1
+    assert out.startswith("loaded") and "12345_工单_20261001.csv" in out.splitlines()[0]
     assert "disk full" in err and "Traceback" not in err
     shutil.rmtree(data_dir / "tmp", ignore_errors=True)  # make room for the read-only check
     ledger, keys = state(data_dir / "warehouse.duckdb")
