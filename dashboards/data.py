@@ -277,9 +277,14 @@ def streets(scope: Scope, district: str | None) -> list[str]:
 
 # ---------------------------------------------------------------- safety index
 
+# Map positions of districts and streets: the mean position of their dwellings (the marts
+# publish no region coordinates). ``level`` keeps a district row apart from a street row
+# whose street is unknown.
 _CENTROIDS = """
     centroids as (
-        select district, street, avg(lon) as lon, avg(lat) as lat
+        select district, street,
+               case when grouping(street) = 1 then 'district' else 'street' end as level,
+               avg(lon) as lon, avg(lat) as lat
         from marts.dim_dwelling
         where lon is not null and lat is not null
         group by grouping sets ((district), (district, street))
@@ -296,7 +301,8 @@ def index_units(scope: Scope, month: str, level: str, district: str | None = Non
                i.weight_coverage, c.lon, c.lat
         from marts.mart_safety_index i
         left join centroids c
-          on c.district = i.district and c.street is not distinct from i.street
+          on c.level = i.region_level and c.district = i.district
+         and c.street is not distinct from i.street
         where i.month = ? and i.region_level = ?
           and (cast(? as varchar) is null or i.district = ?)
           and {in_scope("i.district")}
@@ -818,18 +824,65 @@ def row_warnings(scope: Scope, limit: int = 500) -> pd.DataFrame:
 
 
 def quality_tables(scope: Scope) -> list[str]:
-    """The tables of the snapshot's ``quality`` schema (Great Expectations results)."""
+    """The tables of the snapshot's ``quality`` schema."""
     _require_quality(scope)
     return _schema_tables(snapshot_key(), "quality")
 
 
+_LATEST_RUN = """
+    latest as (
+        select run_id from quality.check_results
+        order by checked_at desc limit 1
+    )
+"""
+
+
+def check_summary(scope: Scope) -> pd.DataFrame:
+    """Outcomes of the latest quality run (Great Expectations and freshness) per kind and entity."""
+    _require_quality(scope)
+    if "check_results" not in quality_tables(scope):
+        return pd.DataFrame()
+    return query(
+        f"""
+        with {_LATEST_RUN}
+        select kind, entity, max(checked_at) as checked_at, run_id,
+               count(*) as checks,
+               count(*) filter (passed) as passed,
+               count(*) filter (not passed and severity = 'critical') as failed_critical,
+               count(*) filter (not passed and severity <> 'critical') as failed_warning
+        from quality.check_results join latest using (run_id)
+        group by all
+        order by failed_critical desc, failed_warning desc, kind, entity
+        """
+    )
+
+
+def check_failures(scope: Scope, limit: int = 500) -> pd.DataFrame:
+    """The failed checks of the latest quality run, critical first."""
+    _require_quality(scope)
+    if "check_results" not in quality_tables(scope):
+        return pd.DataFrame()
+    return query(
+        f"""
+        with {_LATEST_RUN}
+        select kind, entity, relation, check_name, column_name, severity, observed_value,
+               unexpected_count, element_count, checked_at
+        from quality.check_results join latest using (run_id)
+        where not passed
+        order by severity = 'critical' desc, entity, check_name
+        limit ?
+        """,
+        [limit],
+    )
+
+
 def quality_results(scope: Scope, name: str, limit: int = 2000) -> pd.DataFrame:
-    """A table of the ``quality`` schema, failures first when it has a pass/fail column."""
+    """Any other table of the ``quality`` schema, failures first when it has a pass/fail column."""
     _require_quality(scope)
     if name not in quality_tables(scope):  # whitelist: only tables that exist
         raise ValueError(f"no quality table {name!r}")
     qualified = f'"quality"."{name}"'
     cols = _columns(snapshot_key(), qualified)
-    flag = next((c for c in ("success", "passed", "is_success") if c in cols), None)
+    flag = next((c for c in ("passed", "success", "is_success") if c in cols), None)
     order = f'order by "{flag}" asc' if flag else ""
     return query(f"select * from {qualified} {order} limit ?", [limit])

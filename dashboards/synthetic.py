@@ -559,18 +559,26 @@ def _quality(con: duckdb.DuckDBPyConnection) -> None:
     )
     ex(
         """
-        create table quality.gx_results (run_id varchar, run_at timestamp, entity varchar,
-            expectation varchar, "column" varchar, success boolean, observed_value varchar)
+        create table quality.check_results (run_id varchar, checked_at timestamp,
+            kind varchar, entity varchar, relation varchar, check_name varchar,
+            severity varchar, column_name varchar, passed boolean, observed_value varchar,
+            unexpected_count bigint, element_count bigint, details json)
         """
     )
     ex(
         """
-        insert into quality.gx_results values
-        ('gx-1', '2026-11-01 05:50:00', 'hotline_tickets', 'expect_column_values_to_not_be_null',
-         'ticket_id', true, '0'),
-        ('gx-1', '2026-11-01 05:50:00', 'hotline_tickets', 'expect_column_values_to_be_in_set',
-         'status', true, '0'),
-        ('gx-1', '2026-11-01 05:50:00', 'rental_houses', 'expect_column_values_to_be_between',
-         'floor_area_m2', false, '12 超出范围')
+        insert into quality.check_results values
+        ('run-0', '2026-10-31 05:50:00', 'gx', 'hotline_tickets', 'staging.stg_hotline__tickets',
+         'not_null:ticket_id', 'critical', 'ticket_id', false, '2 nulls', 2, 1000, null),
+        ('run-1', '2026-11-01 05:50:00', 'gx', 'hotline_tickets', 'staging.stg_hotline__tickets',
+         'not_null:ticket_id', 'critical', 'ticket_id', true, '0 nulls', 0, 1200, null),
+        ('run-1', '2026-11-01 05:50:00', 'gx', 'hotline_tickets', 'staging.stg_hotline__tickets',
+         'in_set:status', 'critical', 'status', true, '0 unexpected', 0, 1200, null),
+        ('run-1', '2026-11-01 05:50:00', 'gx', 'rental_houses', 'staging.stg_rental__houses',
+         'between:floor_area_m2', 'warning', 'floor_area_m2', false, '12 outside 5..1000',
+         12, 5000, null),
+        ('run-1', '2026-11-01 05:50:00', 'freshness', 'grid_events', null,
+         'freshness', 'warning', null, true, 'last delivery 8 h ago', null, null,
+         '{"late_hours": 0.0}')
         """
     )

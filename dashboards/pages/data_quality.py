@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards import data, fmt, ui
 
 STATUS = {"loaded": "已入库", "duplicate": "重复文件", "rejected": "整体拒收"}
+KINDS = {"gx": "数据校验", "freshness": "时效检查"}
 
 with ui.page(
     "数据质量",
@@ -109,23 +110,55 @@ with ui.page(
         key="dq_warnings",
     )
 
-    st.subheader("数据校验结果（Great Expectations）")
-    tables = data.quality_tables(scope)
-    if not tables:
-        st.info("数据快照中没有校验结果。")
-    for name in tables:
-        results = data.quality_results(scope, name)
-        flag = next((c for c in ("success", "passed", "is_success") if c in results.columns), None)
-        if flag and not results.empty:
-            passed = int(results[flag].fillna(False).astype(bool).sum())
-            st.markdown(
-                f"**{name}**：{fmt.count(len(results))} 项校验，通过 {fmt.count(passed)} 项，"
-                f"未通过 {fmt.count(len(results) - passed)} 项（通过率 "
-                f"{fmt.pct(passed / len(results))}），未通过的排在前面。"
-            )
-        else:
-            st.markdown(f"**{name}**")
-        if results.empty:
-            st.info(f"{name}：无记录。")
-        else:
-            st.dataframe(results, hide_index=True, key=f"dq_gx_{name}")
+    st.subheader("数据校验结果（Great Expectations 与时效检查，最近一次运行）")
+    summary = data.check_summary(scope)
+    if not summary.empty:
+        total, passed = int(summary["checks"].sum()), int(summary["passed"].sum())
+        critical = int(summary["failed_critical"].sum())
+        k1, k2, k3 = st.columns(3)
+        k1.metric("校验项", fmt.count(total))
+        k2.metric("通过率", fmt.pct(passed / total if total else None))
+        k3.metric("严重失败", fmt.count(critical))
+        st.caption(
+            f"运行 {summary['run_id'].iloc[0]}，"
+            f"校验时间 {fmt.moment(summary['checked_at'].max())}。"
+        )
+        summary = summary.assign(kind_label=summary["kind"].map(KINDS).fillna(summary["kind"]))
+    ui.table(
+        summary,
+        {
+            "kind_label": ("类型", ui.TEXT),
+            "entity": ("数据类别", ui.TEXT),
+            "checks": ("校验项", ui.COUNT),
+            "passed": ("通过", ui.COUNT),
+            "failed_critical": ("严重失败", ui.COUNT),
+            "failed_warning": ("警告", ui.COUNT),
+        },
+        empty="数据快照中没有校验结果。",
+        key="dq_checks",
+    )
+    failures = data.check_failures(scope)
+    if not summary.empty:
+        st.markdown("**未通过的校验**")
+        ui.table(
+            failures,
+            {
+                "severity": ("级别", ui.TEXT),
+                "entity": ("数据类别", ui.TEXT),
+                "relation": ("表", ui.TEXT),
+                "check_name": ("校验", ui.TEXT),
+                "column_name": ("字段", ui.TEXT),
+                "observed_value": ("观测值", ui.TEXT),
+                "unexpected_count": ("不符合行数", ui.COUNT),
+                "element_count": ("总行数", ui.COUNT),
+            },
+            empty="最近一次运行的校验全部通过。",
+            key="dq_failures",
+        )
+    for name in [t for t in data.quality_tables(scope) if t != "check_results"]:
+        st.markdown(f"**quality.{name}**")
+        ui.table(
+            data.quality_results(scope, name),
+            {c: (c, ui.TEXT) for c in data.quality_results(scope, name).columns},
+            key=f"dq_other_{name}",
+        )

@@ -164,3 +164,13 @@ def test_synthetic_snapshot_uses_only_columns_of_the_marts_contract(snapshot_roo
         con.close()
     unknown = sorted(f"{t}.{c}" for t, c in rows if t not in contract or c not in contract[t])
     assert unknown == []
+
+
+def test_quality_summary_reads_only_the_latest_run(dash_settings):
+    summary = data.check_summary(data.Scope("analyst")).set_index("entity")
+    assert set(summary["run_id"]) == {"run-1"}
+    # the failed critical check of the earlier run does not count any more
+    assert summary["failed_critical"].sum() == 0
+    assert summary.loc["rental_houses", "failed_warning"] == 1
+    failures = data.check_failures(data.Scope("analyst"))
+    assert failures["check_name"].tolist() == ["between:floor_area_m2"]
