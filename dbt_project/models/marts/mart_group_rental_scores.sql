@@ -28,6 +28,9 @@ long_values as (
     select house_id, 'floating_registrations_90d', cast(floating_registrations_90d as double)
     from features
     union all
+    select house_id, 'floating_turnover_90d', cast(floating_turnover_90d as double)
+    from features
+    union all
     select house_id, 'registration_gap', cast(registration_gap as double) from features
     union all
     select house_id, 'group_rental_complaints_180d', cast(group_rental_complaints_180d as double)
