@@ -10,6 +10,7 @@ truth). Rates are per 1,000 residents per year and scale linearly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -1042,13 +1043,12 @@ def make_checks(s: Sampler) -> EntityRecords:
         np.maximum(0, tenants + rng.integers(-1, 2, n)),
     )
     occ = np.where(kind[house] == "under_registered", rng.integers(6, 16, n), occ)
+    occ = np.where(np.isin(verdict, ["确认出租", "确认群租"]), np.maximum(occ, 1), occ)
     occ = np.where(verdict == "无法核实", 0, occ)
     haz = np.where(lab == "group_rental", rng.poisson(2.0, n), rng.poisson(0.2, n))
     addr = addresses.render(s.house_places(house), city.compounds, city.grids, "police", rng)
     has_lead = rng.random(n) < np.where(lab == "normal", 0.15, 0.6)
-    lead_seq = rng.integers(1, 99_999, n).astype("U5")
-    month = pl.Series(checked.astype("datetime64[ms]")).dt.strftime("%Y%m").to_numpy()
-    leads = np.char.add(np.char.add("XS", month.astype(str)), np.char.zfill(lead_seq, 5))
+    leads = lead_ids(hs["house_id"].to_numpy()[house])
     street = hs["street"].to_numpy()[house]
     base = pl.DataFrame(
         {
@@ -1067,6 +1067,16 @@ def make_checks(s: Sampler) -> EntityRecords:
     versions = _expand(base, [(_cap(checked, period.end), {})])
     links = base.select(record_id="check_id", house_idx="_house_idx")
     return EntityRecords("police_rental_checks", versions, links)
+
+
+def lead_ids(house_ids: np.ndarray) -> np.ndarray:
+    """The lead id the warehouse issues for a house: ``QZ`` and the first ten hex digits of
+    the MD5 of the house id, upper-cased (``mart_group_rental_scores``). A Python loop: there is
+    no vectorised MD5 in numpy or polars, and checks are few."""
+    return np.array(
+        ["QZ" + hashlib.md5(h.encode()).hexdigest()[:10].upper() for h in house_ids.tolist()],
+        dtype=str,
+    )
 
 
 def make_houses(s: Sampler) -> tuple[EntityRecords, pl.DataFrame]:
