@@ -1,0 +1,62 @@
+"""The dashboards on a snapshot made by the real pipeline (generator, ingest, dbt, publish).
+
+The synthetic snapshot pins exact values; this one proves the pages work on what
+``publish_snapshot`` actually produces, for the city leader and a district officer."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+from test_pages import PAGES, footer_loaded, open_page, rendered, start
+
+from dashboards import data
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def real(published_warehouse, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    os.symlink(published_warehouse.published_dir, data_dir / "published")
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("PINGAN_DASHBOARD_USERS", raising=False)
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    try:
+        districts = [
+            r[0]
+            for r in con.execute(
+                "select district from marts.dim_region where region_level = 'district'"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    return districts
+
+
+@pytest.mark.parametrize("role", ["leader", "chongchuan"])
+def test_every_page_renders_on_the_pipelines_snapshot(real, role):
+    assert "崇川区" in real
+    at = start(role)
+    for page, title in PAGES.items():
+        if page == "data_quality" and role == "chongchuan":
+            continue
+        open_page(at, page)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert footer_loaded(at, title)
+        if role == "chongchuan":
+            shown = rendered(at)
+            leaked = [d for d in real if d != "崇川区" and d.encode() in shown]
+            assert leaked == [], page
+
+
+def test_a_real_leads_detail_shows_its_linked_records(real):
+    leads = data.leads(data.Scope("district", "崇川区"), min_score=0, limit=50)
+    assert not leads.empty
+    lead = leads.iloc[0]
+    at = open_page(start("chongchuan"), "lead_detail", lead=lead["lead_id"])
+    assert not at.error
+    assert at.subheader[0].value.startswith(lead["lead_id"])
+    assert len(at.dataframe) >= 1
