@@ -59,7 +59,7 @@ def snapshot_size(settings: Settings) -> dict[str, int]:
 def time_lead_detail(page) -> float:
     browser.open_page(page, "群租房预警")
     start = time.perf_counter()
-    page.get_by_role("button", name="查看详情").click()
+    page.get_by_role("link", name="查看详情").click()
     browser.wait_rendered(page, "线索详情")
     return time.perf_counter() - start
 

@@ -94,8 +94,13 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             chosen = st.selectbox("选择线索", ids, format_func=label.get, key="leads_detail_pick")
         with d2:
             st.write("")
-            if st.button("查看详情", key="leads_open_detail"):
-                st.switch_page("pages/lead_detail.py", query_params={"lead": chosen})
+            # A link, not a button: one script run (the detail page) instead of two.
+            st.page_link(
+                "pages/lead_detail.py",
+                label="查看详情",
+                icon=":material/search:",
+                query_params={"lead": chosen},
+            )
 
         st.subheader("导出派发")
         export_all = st.checkbox(

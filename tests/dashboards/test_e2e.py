@@ -92,7 +92,7 @@ def test_leader_logs_in_and_every_page_renders_its_key_content(server, page):
         page.screenshot(path=str(ARTIFACTS / f"leader_{title}.png"), full_page=True)
 
     browser.open_page(page, "群租房预警")
-    page.get_by_role("button", name="查看详情").click()
+    page.get_by_role("link", name="查看详情").click()
     browser.wait_rendered(page, "线索详情")
     text = body_text(page)
     for section in ("12345工单", "网格事件", "流动人口登记", "110警情", "出租房隐患", "公安核查"):

@@ -201,7 +201,11 @@ def test_lead_list_opens_the_selected_leads_detail(dash_settings):
     at = open_page(start("leader"), "group_rental")
     chosen = data.leads(data.Scope("leader"), min_score=50)["lead_id"].iloc[1]
     at.selectbox(key="leads_detail_pick").set_value(chosen).run()
-    at.button(key="leads_open_detail").click().run()
+    (link,) = at.get("page_link")
+    assert link.proto.label == "查看详情"
+    assert link.proto.query_string == f"lead={chosen}"
+    # following the link runs the detail page with that parameter
+    at = open_page(start("leader"), "lead_detail", lead=chosen)
     assert at.title[0].value == "线索详情"
     assert at.subheader[0].value.startswith(chosen)
 
