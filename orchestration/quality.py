@@ -381,13 +381,22 @@ class Validator:
         self.context.build_data_docs()
 
 
+def _fmt(value: Any) -> str:
+    """A value of an unexpected-values list, readable (timestamps without numpy noise)."""
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    if hasattr(value, "dtype") and str(getattr(value, "dtype", "")).startswith("datetime64"):
+        return str(pd.Timestamp(value))
+    return str(value)
+
+
 def _observed(res: Any) -> tuple[str, int | None, int | None]:
     r = res.result or {}
     if "observed_value" in r:
         return str(r["observed_value"])[:500], None, None
     unexpected = r.get("unexpected_count")
     total = r.get("element_count")
-    sample = [str(v) for v in (r.get("partial_unexpected_list") or [])[:5]]
+    sample = [_fmt(v) for v in (r.get("partial_unexpected_list") or [])[:5]]
     text = f"{unexpected} unexpected of {total}"
     if unexpected:
         text += f" ({r.get('unexpected_percent', 0):.2f}%); e.g. {', '.join(sample)}"

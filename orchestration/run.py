@@ -8,6 +8,7 @@ so the run shows up in the Dagster UI like any other.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ def _root_message(error) -> str:
     while error is not None and error.cause is not None:
         error = error.cause
     text = error.message.strip() if error is not None else ""
-    text = text.removeprefix("dagster._core.definitions.events.Failure: ")
+    text = re.sub(r"^dagster\._core\.[\w.]+?\.(\w+): ", "", text)
     return " ".join(text.split())
 
 
@@ -91,6 +92,10 @@ def summarise(result, seconds: float) -> RunSummary:
                     ev.description.split(":")[0] if ev.description else ev.asset_key.path[-1]
                 )
         elif name.startswith("gx_"):
+            if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR:
+                s.failures.append(
+                    f"{'/'.join(ev.asset_key.path)} {name}: {ev.description or 'failed'}"[:600]
+                )
             if ev.passed:
                 s.gx["passed"] += 1
             elif ev.severity == dg.AssetCheckSeverity.WARN:

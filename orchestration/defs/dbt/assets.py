@@ -16,6 +16,7 @@ landing folder -> raw table -> staging -> marts -> published warehouse.
 import json
 from collections.abc import Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -65,8 +66,14 @@ TRANSLATOR = PinganDbtTranslator(
 
 
 @cache
+def _load_manifest(path: str, mtime_ns: int) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def manifest() -> dict[str, Any]:
-    return json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    """The current manifest (re-parsed when the project changed since the last call)."""
+    path = ensure_manifest()
+    return _load_manifest(str(path), path.stat().st_mtime_ns)
 
 
 def _models() -> list[dict[str, Any]]:
@@ -115,15 +122,18 @@ def _has_nodes(select_staging: bool) -> bool:
 def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
-    if manifest_is_stale():
-        # dbt would build nodes the loaded definitions do not know (and dagster-dbt fails on
-        # them with a KeyError): say what to do instead.
-        raise dg.Failure(
-            "the dbt project changed after the Dagster definitions were loaded: "
-            "reload the code location (or rerun `pingan run`)"
-        )
     with dbt_env(pingan.settings):
-        yield from dbt.cli(["build"], context=context).stream()
+        try:
+            yield from dbt.cli(["build"], context=context).stream()
+        except KeyError as exc:
+            if not manifest_is_stale():
+                raise
+            # dbt built a node the loaded definitions do not know: say what to do instead
+            # of dagster-dbt's bare KeyError.
+            raise dg.Failure(
+                f"the dbt project changed after the Dagster definitions were loaded ({exc}): "
+                "reload the code location (or rerun `pingan run`)"
+            ) from None
 
 
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
