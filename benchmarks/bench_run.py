@@ -1,0 +1,172 @@
+"""End-to-end time of ``pingan run`` (the Dagster job), full and incremental.
+
+For each scale, a data dir ``benchmarks/work/run_<scale>`` gets the sample's
+landing folders *except the last day's daily files*; ``pingan run`` executes
+there from scratch (full run: ingest everything, build, check, publish). Then
+the held-back day is delivered and ``pingan run`` executes again (incremental
+run). Both are timed as a user sees them (a ``pingan run`` process, startup
+included); per-step times come from the Dagster instance under the data dir.
+
+Goal: the incremental run's ingest work is proportional to the new files, not
+to the history. (dbt models are rebuilt as tables on every run, so the build
+steps cost about the same each time; see the step times.)
+
+The sample's exports are reused from ``benchmarks/work/dbt_<scale>_exports``
+(shared with bench_dbt) or generated there.
+
+Usage: python -m benchmarks.bench_run [--scale demo city] [--months 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import RESULTS, WORK, write_result
+
+SEED = 20261001
+END = "2026-10"
+_DAY = re.compile(r"(?<!\d)(20\d{6})(?!\d)")
+
+
+def exports(scale: str, months: int) -> Path:
+    source = WORK / f"dbt_{scale}_exports"
+    if not (source / "landing").exists():
+        from ingest.sample import generate
+
+        generate(source, scale=scale, months=months, seed=SEED, end=END)
+    return source
+
+
+def last_day(landing: Path) -> tuple[str, list[Path]]:
+    """The newest export date among daily files, and the files of that day."""
+    dated = [
+        (m.group(1), p) for p in landing.rglob("*") if p.is_file() and (m := _DAY.search(p.name))
+    ]
+    if not dated:
+        raise SystemExit(f"no daily files (named ..._YYYYMMDD) under {landing}")
+    day = max(d for d, _ in dated)
+    return day, sorted(p for d, p in dated if d == day)
+
+
+def pingan_run(data_dir: Path) -> tuple[float, str]:
+    env = {**os.environ, "PINGAN_DATA_DIR": str(data_dir)}
+    env.pop("PINGAN_DB", None)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    print(proc.stdout, end="")
+    if proc.returncode != 0:
+        raise SystemExit(f"pingan run failed in {data_dir}:\n{proc.stderr[-2000:]}")
+    return seconds, proc.stdout
+
+
+def step_seconds(data_dir: Path) -> dict[str, float]:
+    """Per-step wall time of the latest run recorded in the data dir's Dagster instance."""
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster")
+    with dg.DagsterInstance.get() as instance:
+        [run] = instance.get_runs(limit=1)
+        stats = instance.get_run_step_stats(run.run_id)
+    return {
+        s.step_key: round((s.end_time or 0) - (s.start_time or 0), 1)
+        for s in sorted(stats, key=lambda s: s.start_time or 0)
+    }
+
+
+def _files_line(summary: str) -> str:
+    return next((ln.strip() for ln in summary.splitlines() if ln.strip().startswith("files:")), "")
+
+
+def measure(scale: str, months: int) -> dict[str, Any]:
+    source = exports(scale, months)
+    data_dir = WORK / f"run_{scale}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(source / "landing", data_dir / "landing")
+    shutil.copytree(source / "truth", data_dir / "truth")
+    day, held = last_day(data_dir / "landing")
+    parked = data_dir / "held_back"
+    for p in held:
+        target = parked / p.relative_to(data_dir / "landing")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(p, target)
+    landing_bytes = sum(p.stat().st_size for p in (data_dir / "landing").rglob("*") if p.is_file())
+
+    full_s, full_out = pingan_run(data_dir)
+    full_steps = step_seconds(data_dir)
+
+    day_bytes = 0
+    for p in parked.rglob("*"):
+        if p.is_file():
+            target = data_dir / "landing" / p.relative_to(parked)
+            day_bytes += p.stat().st_size
+            shutil.move(p, target)
+    inc_s, inc_out = pingan_run(data_dir)
+    inc_steps = step_seconds(data_dir)
+
+    def ingest_total(steps: dict[str, float]) -> float:
+        return round(sum(v for k, v in steps.items() if k.startswith("ingest_")), 1)
+
+    return {
+        "label": scale,
+        "landing_mb": round(landing_bytes / 1e6, 1),
+        "full_run": {
+            "seconds": round(full_s, 1),
+            "files": _files_line(full_out),
+            "ingest_seconds": ingest_total(full_steps),
+            "steps": full_steps,
+        },
+        "incremental_run": {
+            "day": day,
+            "new_files": len(held),
+            "new_mb": round(day_bytes / 1e6, 2),
+            "seconds": round(inc_s, 1),
+            "files": _files_line(inc_out),
+            "ingest_seconds": ingest_total(inc_steps),
+            "steps": inc_steps,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", nargs="+", default=["demo", "city"], help="demo | city | N")
+    parser.add_argument("--months", type=int, default=12)
+    args = parser.parse_args(argv)
+    runs = []
+    for scale in args.scale:
+        run = measure(scale, args.months)
+        print(
+            f"{scale}: full run {run['full_run']['seconds']} s; one more day "
+            f"({run['incremental_run']['new_files']} files) {run['incremental_run']['seconds']} s, "
+            f"of which ingest {run['incremental_run']['ingest_seconds']} s "
+            f"(full: {run['full_run']['ingest_seconds']} s)"
+        )
+        runs.append(run)
+    previous = RESULTS / "run.json"
+    if previous.exists():  # keep earlier runs of other scales (city is slow, run separately)
+        labels = {r["label"] for r in runs}
+        runs = [
+            r for r in json.loads(previous.read_text())["runs"] if r["label"] not in labels
+        ] + runs
+    write_result("run", {"seed": SEED, "end": END, "months": args.months, "runs": runs})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
