@@ -91,7 +91,13 @@ def dbt_args(settings: Settings, command: str = "build", select: str | None = No
         str(target),
         "--log-path",
         str(logs),
-        "--quiet",
+        # the console stays quiet (callers print their own summary); the full log,
+        # with every failure's detail, goes to <data dir>/dbt/logs/dbt.log
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "info",
+        "--no-use-colors",
     ]
     if select:
         args += ["--select", select]
@@ -196,6 +202,9 @@ def run_build(settings: Settings) -> int:
     """``pingan build``: run dbt build and print a summary; exit code 0 or 1."""
     print(f"dbt build on {settings.warehouse} ...", flush=True)
     result = dbt_build(settings)
+    if not result.counts:  # dbt did not get to run any node
+        print(result.summary, file=sys.stderr)
+        return 1
     c = result.counts
     built = _count(c, types=("model", "seed", "snapshot"), statuses=("success",))
     tests_ok = _count(c, types=("test", "unit_test"), statuses=("pass", "warn"))

@@ -554,4 +554,4 @@ def test_missing_warehouse_gives_one_clear_line(tmp_path: Path, capsys) -> None:
     settings = Settings(data_dir=tmp_path, warehouse=tmp_path / "nowhere.duckdb")
     assert run_build(settings) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "does not exist" in err[0] and "pingan ingest" in err[0]
+    assert len(err) == 1 and "does not exist" in err[0] and "pingan ingest" in err[0]
