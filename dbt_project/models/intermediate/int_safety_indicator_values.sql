@@ -6,6 +6,8 @@
 --   carried_forward  a quarterly survey value carried into later months
 --                    (at most var index_carry_forward_months);
 --   missing          no value: the weight is redistributed (see mart_safety_index).
+-- base_count is what the value rests on: the number of events of a per-10k rate, the
+-- hazards due of the rectification rate, the respondents of the survey.
 with
 
 streets as (
@@ -182,6 +184,11 @@ from_records as (
             when g.population > 0
                 then coalesce(n.numerator, 0) * 10000.0 / g.population
         end as raw_value,
+        case
+            when c.source is null then null
+            when g.indicator_code = 'hazard_rectification_rate' then n.denominator
+            else coalesce(n.numerator, 0)
+        end as base_count,
         cast(null as varchar) as forced_status
     from grid_values as g
     left join covered as c
@@ -217,6 +224,7 @@ from_reports as (
         case
             when d.population > 0 then r.value * 10000.0 / d.population
         end as raw_value,
+        r.value as base_count,
         case
             when r.value is not null and g.region_level = 'street' then 'inherited'
         end as forced_status
@@ -238,7 +246,8 @@ survey_quarters as (
             "cast(year as varchar)", "'-'",
             "lpad(cast(quarter * 3 - 2 as varchar), 2, '0')", "'-01'"
         ]) }} as date) as quarter_start,
-        safety_pct
+        safety_pct,
+        sample_size
     from survey
     where safety_pct is not null
 ),
@@ -250,6 +259,7 @@ survey_matches as (
         g.month_start,
         g.indicator_code,
         s.safety_pct,
+        s.sample_size,
         {{ dbt.datediff('s.quarter_start', 'g.month_start', 'month') }} as months_after_start,
         row_number() over (
             partition by g.region_level, g.region_key, g.month_start
@@ -272,6 +282,10 @@ from_survey as (
             when s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
                 then s.safety_pct
         end as raw_value,
+        case
+            when s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
+                then s.sample_size
+        end as base_count,
         case
             when s.months_after_start > 2
                 and s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
@@ -306,6 +320,7 @@ final as (
         g.month_start,
         g.indicator_code,
         v.raw_value,
+        case when v.raw_value is not null then v.base_count end as base_count,
         case
             when v.raw_value is null then 'missing'
             else coalesce(v.forced_status, 'observed')

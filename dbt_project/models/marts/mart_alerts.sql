@@ -1,9 +1,10 @@
 -- 提示单: indicator values that swing beyond their configured month-over-month threshold
 -- or leave their control limits (mean ± 3 sd of the previous 6 months).
--- A swing of a per-10k rate must also be beyond chance: the underlying counts must differ
--- by at least var alert_poisson_z standard errors (|c1 - c0| / sqrt(c1 + c0), the
--- normal approximation of comparing two Poisson counts), so that a small street going
--- from 1 case to 2 does not raise a 100% alert.
+-- A swing must also be beyond chance, by at least var alert_min_z standard errors:
+-- per-10k rates compare the two months' event counts as Poisson counts
+-- (|c1 - c0| / sqrt(c1 + c0)); percentages with a known base (hazards due, survey
+-- respondents) use the two-proportion z-test; so that a small street going from 1 case
+-- to 2, or 1 of 1 hazards fixed to 0 of 1, does not raise a 100% alert.
 with
 
 components as (
@@ -44,6 +45,7 @@ compared as (
         i.alert_change_pct,
         i.alert_min_value,
         p.raw_value as previous_value,
+        p.base_count as previous_base_count,
         c.raw_value - p.raw_value as change_abs,
         case
             when p.raw_value <> 0 then (c.raw_value - p.raw_value) / abs(p.raw_value)
@@ -66,11 +68,34 @@ compared as (
         and c.month_start = h.month_start
 ),
 
+tested as (
+    select
+        *,
+        case
+            when unit like '%万人%'
+                then abs(base_count - previous_base_count)
+                    / nullif(sqrt(base_count + previous_base_count), 0)
+            when unit = '%' and base_count > 0 and previous_base_count > 0
+                then abs(raw_value - previous_value) / 100.0 / nullif(sqrt(
+                    pooled_share * (1 - pooled_share)
+                    * (1.0 / base_count + 1.0 / previous_base_count)
+                ), 0)
+        end as chance_z
+    from (
+        select
+            *,
+            (raw_value * base_count + previous_value * previous_base_count)
+                / 100.0 / nullif(base_count + previous_base_count, 0) as pooled_share
+        from compared
+    ) as shares
+),
+
 limited as (
     -- the spread used for control limits is floored, so that a series that barely moved
     -- (a quarterly survey repeated over months, a street with 0 or 1 case a month) does
     -- not make every small move an alert: for per-10k rates by the Poisson spread of the
-    -- mean count, otherwise by half the configured swing threshold
+    -- mean count, otherwise by half the configured swing threshold and, for percentages
+    -- of a known base, by their binomial spread
     select
         *,
         greatest(
@@ -79,9 +104,19 @@ limited as (
                 when unit like '%万人%' and population > 0
                     then sqrt(greatest(baseline_mean, 0) * 10000.0 / population)
                 else abs(baseline_mean) * alert_change_pct / 2
+            end,
+            -- a percentage of few cases: its binomial spread
+            case
+                when unit = '%' and base_count > 0
+                    then 100.0 * sqrt(
+                        least(greatest(baseline_mean / 100.0, 0), 1)
+                        * (1 - least(greatest(baseline_mean / 100.0, 0), 1))
+                        / base_count
+                    )
+                else 0
             end
         ) as sd_floor
-    from compared
+    from tested
 ),
 
 flagged as (
@@ -95,12 +130,7 @@ flagged as (
                 -- from 0 to at least the noise floor counts as a swing too
                 or (previous_value = 0 and raw_value > 0)
             )
-            and (
-                unit not like '%万人%'
-                or abs(raw_value - previous_value) * population / 10000.0
-                    >= {{ var('alert_poisson_z') }}
-                    * sqrt((raw_value + previous_value) * population / 10000.0)
-            ),
+            and coalesce(chance_z >= {{ var('alert_min_z') }}, true),
             false
         ) as is_swing,
         case

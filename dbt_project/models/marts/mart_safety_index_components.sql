@@ -96,6 +96,7 @@ final as (
         unit,
         direction,
         raw_value,
+        base_count,
         value_status,
         normalised_value,
         weight,
