@@ -1,4 +1,6 @@
--- Linkage passes 1 and 2 for every addressed record (one row per record):
+-- Linkage passes 1 and 2 for every addressed record (one row per record). The district
+-- hint that restricts matches is the row's district, else the district of the row's
+-- street (when that street name exists in one district only), else the address's.
 --   1. house_id  the record names a house id that is in the registry;
 --   2. exact     its address key equals a known address (int_address_book) of exactly
 --                one dwelling in a compatible district (same district, or either unknown).
@@ -22,6 +24,20 @@ dwellings as (
     select * from {{ ref('int_dwellings') }}
 ),
 
+streets as (
+    select * from {{ ref('int_streets') }}
+),
+
+-- the district of a street name that exists in one district only
+street_districts as (
+    select
+        street,
+        min(district) as district
+    from streets
+    group by street
+    having count(distinct district) = 1
+),
+
 parsed as (
     select
         r.*,
@@ -30,10 +46,13 @@ parsed as (
         a.address_street,
         a.road,
         a.digit_signature,
-        coalesce(r.district, a.address_district) as district_hint
+        sd.district as street_district,
+        coalesce(r.district, sd.district, a.address_district) as district_hint
     from records as r
     left join addresses as a
         on r.address_norm = a.address_norm
+    left join street_districts as sd
+        on r.street = sd.street
 ),
 
 exact_matches as (

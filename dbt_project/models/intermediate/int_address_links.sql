@@ -94,12 +94,13 @@ final as (
         p.linked_house_id as house_id,
         p.linked_method as link_method,
         p.linked_score as link_score,
-        coalesce(p.district, d.district, p.address_district) as district,
+        coalesce(p.district, p.street_district, d.district, p.address_district) as district,
         case
             -- a street only counts when it belongs to the resolved district
             when p.street is not null then p.street
             when d.street is not null
-                and coalesce(p.district, d.district) = d.district then d.street
+                and coalesce(p.district, p.street_district, d.district) = d.district
+                then d.street
             when p.address_street is not null then p.address_street
             else rs.street
         end as street,
@@ -117,7 +118,7 @@ final as (
     left join dwellings as d
         on p.linked_house_id = d.house_id
     left join road_streets as rs
-        on coalesce(p.district, d.district, p.address_district) = rs.district
+        on coalesce(p.district, p.street_district, d.district, p.address_district) = rs.district
         and p.road = rs.road
 )
 
