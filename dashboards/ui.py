@@ -13,7 +13,6 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from dashboards import auth, data, fmt
@@ -293,16 +292,6 @@ def bar_chart(
     st.altair_chart(chart, width="stretch", height=height + 60)
 
 
-def score_colour(score: float | None) -> list[int]:
-    """Red (low) -> amber -> green (high) for a 0..100 score; grey when missing."""
-    if score is None or pd.isna(score):
-        return [160, 160, 160, 160]
-    s = max(0.0, min(100.0, float(score))) / 100
-    if s < 0.5:
-        return [220, int(60 + 340 * s), 60, 200]
-    return [int(220 - 360 * (s - 0.5)), 200, 80, 200]
-
-
 def point_map(
     df: pd.DataFrame,
     *,
@@ -311,52 +300,33 @@ def point_map(
     title: str,
     unit: str,
     period: str,
-    radius: float = 2500,
-    tooltip: str,
+    size: int = 400,
     labels: bool = False,
+    high_is_good: bool = True,
 ) -> None:
-    """Points (district/street centroids, dwellings) coloured by a 0..100 score.
+    """Points (district/street centroids, dwellings) placed by longitude/latitude, coloured
+    by a 0..100 score on a fixed scale (red = worse).
 
-    No base map tiles: the command centre's network has no internet, so the map
-    shows the points on a plain background, positioned by longitude and latitude."""
-    st.markdown(f"**{chart_title(title, unit, period)}**")
+    Drawn with Vega-Lite (a Mercator projection, no base-map tiles: the command centre's
+    network has no internet) rather than deck.gl: no WebGL, which a CPU-only browser
+    renders slowly."""
     pts = df.dropna(subset=["lon", "lat"]) if df is not None and not df.empty else pd.DataFrame()
     if pts.empty:
         _no_data(title, period)
         return
-    pts = pts.copy()
-    pts["colour"] = pts[value].map(score_colour)
-    pts["显示值"] = pts[value].map(fmt.score)
-    pts["名称"] = pts[label]
-    layers = [
-        pdk.Layer(
-            "ScatterplotLayer",
-            data=pts,
-            get_position="[lon, lat]",
-            get_fill_color="colour",
-            get_radius=radius,
-            radius_min_pixels=4,
-            pickable=True,
-        )
-    ]
+    pts = pts.assign(显示值=pts[value].map(fmt.score), 名称=pts[label])
+    colour = alt.Color(
+        f"{value}:Q",
+        title=unit,
+        scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100], reverse=not high_is_good),
+    )
+    base = alt.Chart(pts).encode(longitude="lon:Q", latitude="lat:Q")
+    layers = base.mark_circle(size=size, opacity=0.85, stroke="#555", strokeWidth=0.5).encode(
+        color=colour, tooltip=["名称", "显示值"]
+    )
     if labels:
-        layers.append(
-            pdk.Layer(
-                "TextLayer",
-                data=pts,
-                get_position="[lon, lat]",
-                get_text="名称",
-                get_size=13,
-                get_color=[40, 40, 40, 255],
-                get_pixel_offset=[0, -16],
-                character_set="auto",
-            )
-        )
-    view = pdk.ViewState(
-        longitude=float(pts["lon"].mean()), latitude=float(pts["lat"].mean()), zoom=8.3
+        layers = layers + base.mark_text(dy=-14, fontSize=12, color="#333").encode(text="名称:N")
+    chart = layers.project(type="mercator").properties(
+        title=chart_title(title, unit, period), height=420
     )
-    deck = pdk.Deck(
-        layers=layers, initial_view_state=view, map_style=None, tooltip={"text": tooltip}
-    )
-    st.pydeck_chart(deck, width="stretch", height=420)
-    st.caption("颜色：红色分值低，绿色分值高。")
+    st.altair_chart(chart, width="stretch", height=480)

@@ -60,8 +60,8 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             title="群租房线索分布",
             unit="评分（分）",
             period="当前数据快照",
-            radius=120,
-            tooltip="{名称}：{显示值}分",
+            size=60,
+            high_is_good=False,
         )
     with right:
         st.markdown(f"**线索列表（评分≥{min_score}，按评分列出{fmt.count(len(leads))}条）**")

@@ -49,8 +49,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             title=f"{label}平安稳定指数分布",
             unit="分",
             period=period,
-            radius=3000 if level == "district" else 1200,
-            tooltip="{名称}：{显示值}分",
+            size=900 if level == "district" else 250,
             labels=len(units) <= 40,
         )
     with right:
