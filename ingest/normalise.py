@@ -122,6 +122,8 @@ def parse_flag(expr: Expr) -> Expr:
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 # Serials of 1970-01-01 .. 2099-12-31: a bare number outside is not a date.
 _EXCEL_MIN, _EXCEL_MAX = 25569.0, 73415.0
+# Dates (birth dates) may be older: from serial 1000 (1902-09-26).
+_EXCEL_DATE_MIN = 1000.0
 
 _SEPARATED = (
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
@@ -159,7 +161,7 @@ def _assemble(groups: Expr, zone: Expr | None) -> Expr:
     return pl.when(zone.is_null()).then(stamp).otherwise(stamp + shift)
 
 
-def parse_timestamp(expr: Expr) -> Expr:
+def parse_timestamp(expr: Expr, earliest_serial: float = _EXCEL_MIN) -> Expr:
     """Every form of the contract -> naive datetime of Asia/Shanghai wall time.
 
     ``2026-10-03 09:05:00``, ``2026/10/3 9:05``, ``2026年10月3日 09:05``,
@@ -173,7 +175,9 @@ def parse_timestamp(expr: Expr) -> Expr:
     from_serial = _EXCEL_EPOCH + pl.duration(
         milliseconds=(serial * 86_400_000).round(0).cast(pl.Int64, strict=False)
     )
-    is_serial = serial.is_between(_EXCEL_MIN, _EXCEL_MAX) & text.str.contains(r"^\d{5}(?:\.\d+)?$")
+    is_serial = serial.is_between(earliest_serial, _EXCEL_MAX) & text.str.contains(
+        r"^\d{4,5}(?:\.\d+)?$"
+    )
     return (
         pl.when(separated.struct.field("1").is_not_null())
         .then(_assemble(separated, separated.struct.field("7")))
@@ -187,7 +191,8 @@ def parse_timestamp(expr: Expr) -> Expr:
 
 
 def parse_date(expr: Expr) -> Expr:
-    return parse_timestamp(expr).dt.date()
+    """As :func:`parse_timestamp`; bare Excel serials may reach back to 1902 (birth dates)."""
+    return parse_timestamp(expr, earliest_serial=_EXCEL_DATE_MIN).dt.date()
 
 
 def parse_month(expr: Expr) -> Expr:
@@ -271,7 +276,12 @@ def parse_timestamp_column(values: pl.Series) -> pl.Series:
 
 
 def parse_date_column(values: pl.Series) -> pl.Series:
-    return parse_timestamp_column(values).dt.date()
+    """:func:`parse_date` over a column, with the timestamp fast paths."""
+    text = values.str.strip_chars(_STRIP)
+    done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
+    for layout in _FAST_TIMESTAMPS:
+        done = _patch(done, text, partial(_strptime, layout=layout))
+    return _patch(done.dt.date(), text, _with(parse_date)).alias(values.name)
 
 
 def clean_free_text_column(values: pl.Series) -> pl.Series:

@@ -19,6 +19,7 @@ import io
 import json
 import re
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -370,11 +371,26 @@ def _masked_line(text: str) -> str:
     return json.dumps({"line": masked}, ensure_ascii=False)
 
 
+_local = threading.local()
+
+
+def _reader_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for reading CSV, one per thread (opening one per file costs more
+    than reading a small file)."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect()
+    return con
+
+
 def _duckdb_read(
     path: Path, delimiter: str, skip: int, width: int
 ) -> tuple[pl.DataFrame, list[tuple]]:
-    con = duckdb.connect()
+    con = _reader_connection()
     try:
+        # Reject tables accumulate across scans: start each file with none.
+        con.execute("drop table if exists reject_errors")
+        con.execute("drop table if exists reject_scans")
         columns = {f"c{i}": "VARCHAR" for i in range(width)}
         frame = con.sql(
             """
@@ -393,8 +409,6 @@ def _duckdb_read(
         ).fetchall()
     except duckdb.Error as exc:
         raise FileRejected(f"unreadable CSV: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
     return frame, errors
 
 

@@ -268,3 +268,16 @@ def test_repeated_prefixes_are_stripped_in_one_pass() -> None:
         "崇川区工农路88号",
         None,
     ]
+
+
+def test_bare_excel_serials_in_date_columns_reach_back_before_1970() -> None:
+    import polars as pl
+
+    from ingest.normalise import parse_date_column
+
+    assert apply(parse_date, ["24430", "1000"]) == [dt.date(1966, 11, 19), dt.date(1902, 9, 26)]
+    assert (
+        parse_date_column(pl.Series(["24430", "1966-11-19"])).to_list()
+        == [dt.date(1966, 11, 19)] * 2
+    )
+    assert apply(parse_timestamp, ["24430"]) == [None]  # an event time that early is not a serial
