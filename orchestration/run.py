@@ -79,6 +79,7 @@ def summarise(result, seconds: float) -> RunSummary:
         if key.path[0] == "raw":
             for status in ("loaded", "duplicate", "rejected"):
                 s.files[status] += int(md.get(f"files_{status}", 0))
+            s.files["rejected"] += int(md.get("files_unrecognised", 0))
             s.rows_loaded += int(md.get("rows_loaded", 0))
         elif key == PUBLISHED_KEY:
             s.published_version = str(md.get("version"))

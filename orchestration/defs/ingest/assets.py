@@ -126,10 +126,14 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
                 for s in ("loaded", "duplicate", "rejected")
             )
         )
-        for e in entities:
-            yield dg.MaterializeResult(
-                asset_key=raw_key(e.name), metadata=_metadata(results, e.name)
-            )
+        for i, e in enumerate(entities):
+            metadata = _metadata(results, e.name)
+            if i == 0:  # files whose entity could not be recognised belong to no raw table
+                metadata["files_unrecognised"] = len(unrecognised)
+                metadata["unrecognised"] = dg.MetadataValue.json(
+                    [{"file": r.file_name, "reason": r.reason} for r in unrecognised][:200]
+                )
+            yield dg.MaterializeResult(asset_key=raw_key(e.name), metadata=metadata)
 
     return _ingest
 
