@@ -83,3 +83,12 @@ def open_page(page: Page, title: str) -> float:
 def nav_titles(page: Page) -> list[str]:
     texts = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
     return [t.split("\n")[-1].strip() for t in texts]
+
+
+def server_seconds(page: Page, title: str) -> float | None:
+    """Server-side run time of the page script, from its footer (PINGAN_DASHBOARD_TIMING)."""
+    import re
+
+    text = page.get_by_text(f"{title} · ", exact=False).filter(has_text="已加载").first.inner_text()
+    found = re.search(r"服务端 (\d+) 毫秒", text)
+    return int(found.group(1)) / 1000 if found else None

@@ -8,6 +8,8 @@ words when the period has no data, instead of drawing an empty frame.
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -71,6 +73,7 @@ def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[Use
 
     The footer (``<title> · 数据快照 … · 已加载``) is the last element of every page;
     the browser tests and the benchmark wait for it."""
+    started = time.perf_counter()
     user = require_user(**access)
     st.title(title)
     scope_text = f"{user.district}" if user.scope.restricted else "全市"
@@ -83,16 +86,21 @@ def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[Use
         st.error(str(exc))
     except data.AccessDenied as exc:
         st.error(str(exc))
-    footer(title)
+    footer(title, time.perf_counter() - started)
 
 
-def footer(title: str) -> None:
+def footer(title: str, seconds: float | None = None) -> None:
+    """The last element of every page. With ``PINGAN_DASHBOARD_TIMING`` set (the benchmark
+    sets it) it also says how long the server took to run the page script."""
     try:
         pub = data.publication()
         version = f"数据快照 {pub['version']}（发布于 {fmt.moment(pub['published_at'])}）"
     except data.SnapshotMissing:
         version = "暂无数据快照"
-    st.caption(f"{title} · {version} · 已加载")
+    timing = ""
+    if seconds is not None and os.environ.get("PINGAN_DASHBOARD_TIMING"):
+        timing = f" · 服务端 {seconds * 1000:.0f} 毫秒"
+    st.caption(f"{title} · {version}{timing} · 已加载")
 
 
 # ---------------------------------------------------------------- widgets
