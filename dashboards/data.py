@@ -248,7 +248,12 @@ def index_months() -> list[str]:
 
 
 def completion_months() -> list[str]:
-    df = query("select distinct month from marts.mart_completion_rates order by month")
+    """Cohort months with completion figures, up to the last month of data: items due
+    after it (deadlines beyond the data) form a partial cohort that is not shown."""
+    df = query(
+        "select distinct month from marts.mart_completion_rates "
+        "where month <= (select max(month) from marts.dim_month) order by month"
+    )
     return df["month"].tolist()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -174,3 +175,24 @@ def test_quality_summary_reads_only_the_latest_run(dash_settings):
     assert summary.loc["rental_houses", "failed_warning"] == 1
     failures = data.check_failures(data.Scope("analyst"))
     assert failures["check_name"].tolist() == ["between:floor_area_m2"]
+
+
+def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_path, monkeypatch):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    path = tmp_path / "published" / "warehouse.duckdb"
+    build_snapshot(path)
+    months = data.completion_months()
+    staged = build_snapshot(tmp_path / "staged.duckdb", version="v2")
+    con = duckdb.connect(str(staged))
+    try:  # a partial cohort: items due next month
+        con.execute(
+            "insert into marts.mart_completion_rates by name "
+            "select '2026-11' as month, 'city' as region_level, '全市' as region_key, "
+            "'hotline' as stream, 'all' as breakdown, '全部' as breakdown_value, 5 as items_due"
+        )
+    finally:
+        con.close()
+    os.replace(staged, path)  # published like publish_snapshot does
+    assert data.publication()["version"] == "v2"
+    assert "2026-11" not in data.completion_months()
+    assert data.completion_months() == months
