@@ -18,6 +18,10 @@ regions as (
     select * from {{ ref('dim_region') }}
 ),
 
+months as (
+    select * from {{ ref('dim_month') }}
+),
+
 items as (
     select
         'hotline' as stream,
@@ -166,6 +170,9 @@ final as (
         end as repeat_rate,
         a.median_hours_to_close
     from aggregated as a
+    -- deadlines after the last month of data are not due yet
+    inner join months as m
+        on a.month_start = m.month_start
     left join regions as r
         on a.region_key = r.region_key
 )
