@@ -16,7 +16,7 @@ import pandas as pd
 MISSING = "—"
 
 
-def _missing(value: Any) -> bool:
+def missing(value: Any) -> bool:
     """None, NaN, NaT, pd.NA (but not a list or other container)."""
     if value is None:
         return True
@@ -28,7 +28,7 @@ def _missing(value: Any) -> bool:
 
 def count(value: Any) -> str:
     """A count: ``9,876``, ``1.2万``, ``3.45亿``."""
-    if _missing(value):
+    if missing(value):
         return MISSING
     n = float(value)
     sign = "-" if n < 0 else ""
@@ -42,35 +42,35 @@ def count(value: Any) -> str:
 
 def pct(value: Any) -> str:
     """A rate given as a fraction (0.934) -> ``93.4%``."""
-    if _missing(value):
+    if missing(value):
         return MISSING
     return f"{float(value) * 100:.1f}%"
 
 
 def pct_points(value: Any) -> str:
     """A change of a rate, as a fraction -> signed percentage points ``+1.2个百分点``."""
-    if _missing(value):
+    if missing(value):
         return MISSING
     return f"{float(value) * 100:+.1f}个百分点"
 
 
 def score(value: Any) -> str:
     """An index score (0-100) to one decimal place."""
-    if _missing(value):
+    if missing(value):
         return MISSING
     return f"{float(value):.1f}"
 
 
 def signed(value: Any, digits: int = 1) -> str:
     """A signed change: ``+1.2`` / ``-0.5``."""
-    if _missing(value):
+    if missing(value):
         return MISSING
     return f"{float(value):+.{digits}f}"
 
 
 def month(value: Any) -> str:
     """``2026-10`` (or a date) -> ``2026年10月``."""
-    if _missing(value) or value == "":
+    if missing(value) or value == "":
         return MISSING
     if isinstance(value, (date, datetime)):
         return f"{value.year}年{value.month}月"
@@ -89,7 +89,7 @@ def period(first: Any, last: Any) -> str:
 
 
 def day(value: Any) -> str:
-    if _missing(value) or value == "":
+    if missing(value) or value == "":
         return MISSING
     if isinstance(value, (date, datetime)):
         return f"{value.year}年{value.month}月{value.day}日"
@@ -98,7 +98,7 @@ def day(value: Any) -> str:
 
 def moment(value: Any) -> str:
     """A timestamp to the minute: ``2026年10月3日 09:05``."""
-    if _missing(value) or value == "":
+    if missing(value) or value == "":
         return MISSING
     if isinstance(value, datetime):
         return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
@@ -107,7 +107,7 @@ def moment(value: Any) -> str:
 
 def age(hours: Any) -> str:
     """How old something is, from hours: ``3小时`` / ``2天``."""
-    if _missing(hours):
+    if missing(hours):
         return MISSING
     h = float(hours)
     if h < 1:

@@ -175,20 +175,21 @@ def table(
         return
     shown = df[[c for c in columns if c in df.columns]].copy()
     config: dict[str, Any] = {}
+    # Numbers are shown as text formatted by fmt (万, one-decimal percentages, "—" for
+    # missing) so tables read like the rest of the page; the queries sort them.
+    formatters = {
+        PCT: fmt.pct,
+        COUNT: fmt.count,
+        SCORE: fmt.score,
+        SIGNED: fmt.signed,
+        NUM: lambda v: fmt.MISSING if fmt.missing(v) else f"{float(v):.2f}",
+    }
     for col, (label, kind) in columns.items():
         if col not in shown.columns:
             continue
-        if kind == PCT:
-            shown[col] = pd.to_numeric(shown[col], errors="coerce") * 100
-            config[col] = st.column_config.NumberColumn(label, format="%.1f%%")
-        elif kind == COUNT:
-            config[col] = st.column_config.NumberColumn(label, format="%d")
-        elif kind == SCORE:
-            config[col] = st.column_config.NumberColumn(label, format="%.1f")
-        elif kind == SIGNED:
-            config[col] = st.column_config.NumberColumn(label, format="%+.1f")
-        elif kind == NUM:
-            config[col] = st.column_config.NumberColumn(label, format="%.2f")
+        if kind in formatters:
+            shown[col] = shown[col].map(formatters[kind]).astype(str)
+            config[col] = st.column_config.TextColumn(label, alignment="right")
         elif kind == TIME:
             config[col] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
         elif kind == DAY:
@@ -281,7 +282,12 @@ def bar_chart(
     order = "-x" if horizontal else "-y"
     if not sort_desc:
         order = order[1:]
-    cat = alt.Y(f"{x}:N", sort=order, title=None) if horizontal else alt.X(f"{x}:N", sort=order)
+    labels = alt.Axis(labelOverlap=False, labelLimit=180)
+    cat = (
+        alt.Y(f"{x}:N", sort=order, title=None, axis=labels)
+        if horizontal
+        else alt.X(f"{x}:N", sort=order, axis=labels)
+    )
     val = alt.X(f"{y}:Q", axis=axis) if horizontal else alt.Y(f"{y}:Q", axis=axis)
     enc: dict[str, Any] = {"tooltip": [x, "显示值"]}
     if horizontal:
@@ -290,7 +296,7 @@ def bar_chart(
         enc.update(x=cat, y=val)
     if color:
         enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
-    height = max(120, 22 * len(plot)) if horizontal else 300
+    height = max(120, 26 * len(plot)) if horizontal else 300
     chart = (
         alt.Chart(plot, title=chart_title(title, unit, period))
         .mark_bar()

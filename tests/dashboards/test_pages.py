@@ -225,7 +225,7 @@ def test_lead_filters_narrow_the_list(dash_settings):
     at.slider(key="leads_min_score").set_value(90).run()
     after = at.dataframe[0].value
     assert 0 < len(after) < before
-    assert (after["score"] >= 90).all()
+    assert (after["score"].astype(float) >= 90).all()
 
 
 # ---------------------------------------------------------------- empty periods and errors
