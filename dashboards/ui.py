@@ -200,6 +200,7 @@ def table(
         elif kind == FLAG:
             config[col] = st.column_config.CheckboxColumn(label)
         else:
+            shown[col] = shown[col].map(lambda v: fmt.MISSING if fmt.missing(v) else v)
             config[col] = st.column_config.TextColumn(label)
     kwargs: dict[str, Any] = {"hide_index": True, "column_config": config, "key": key}
     if height:
@@ -268,42 +269,40 @@ def bar_chart(
     unit: str,
     period: str,
     percent: bool = False,
+    integer: bool = False,
     color: str | None = None,
-    horizontal: bool = True,
     sort_desc: bool = True,
 ) -> None:
-    """Bars of one measure per category (rates as fractions when ``percent``)."""
+    """Horizontal bars of one measure per category (rates as fractions when ``percent``,
+    whole counts when ``integer``); one 24-pixel band per category."""
     if df is None or df.empty or df[y].notna().sum() == 0:
         _no_data(title, period)
         return
     plot = df.copy()
-    plot["显示值"] = plot[y].map(fmt.pct if percent else fmt.score)
-    axis = alt.Axis(format=".1%" if percent else ".1f", title=unit)
-    order = "-x" if horizontal else "-y"
-    if not sort_desc:
-        order = order[1:]
-    labels = alt.Axis(labelOverlap=False, labelLimit=180)
-    cat = (
-        alt.Y(f"{x}:N", sort=order, title=None, axis=labels)
-        if horizontal
-        else alt.X(f"{x}:N", sort=order, axis=labels)
-    )
-    val = alt.X(f"{y}:Q", axis=axis) if horizontal else alt.Y(f"{y}:Q", axis=axis)
-    enc: dict[str, Any] = {"tooltip": [x, "显示值"]}
-    if horizontal:
-        enc.update(y=cat, x=val)
+    shown = fmt.pct if percent else (fmt.count if integer else fmt.score)
+    plot["显示值"] = plot[y].map(shown)
+    if percent:
+        axis = alt.Axis(format=".1%", title=unit)
+    elif integer:
+        axis = alt.Axis(format="d", tickMinStep=1, title=unit)
     else:
-        enc.update(x=cat, y=val)
+        axis = alt.Axis(format=".1f", title=unit)
+    cat = alt.Y(
+        f"{x}:N",
+        sort="-x" if sort_desc else "x",
+        title=None,
+        axis=alt.Axis(labelOverlap=False, labelLimit=180),
+    )
+    enc: dict[str, Any] = {"y": cat, "x": alt.X(f"{y}:Q", axis=axis), "tooltip": [x, "显示值"]}
     if color:
         enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
-    height = max(120, 26 * len(plot)) if horizontal else 300
     chart = (
         alt.Chart(plot, title=chart_title(title, unit, period))
         .mark_bar()
         .encode(**enc)
-        .properties(height=height)
+        .properties(height=alt.Step(24))
     )
-    st.altair_chart(chart, width="stretch", height=height + 60)
+    st.altair_chart(chart, width="stretch")
 
 
 def point_map(

@@ -63,6 +63,7 @@ with ui.page("预警提示单", "指标环比异常波动或超出控制限的�
             title="各区县预警提示数量",
             unit="条",
             period=period,
+            integer=True,
         )
     shown = found.copy()
     if not shown.empty:
