@@ -444,12 +444,11 @@ def completion_breakdown(
             order by completion_rate nulls last, unit
         """
         return query(sql, [by, stream, _list(months), district, district, *scope.params()])
+    level, key = "city", "全市"
     if street:
         level, key = "street", f"{district}/{street}"
-    elif district or scope.restricted:
-        level, key = "district", district or scope.district
-    else:
-        level, key = "city", "全市"
+    elif district or scope.district:
+        level, key = "district", str(district or scope.district)
     sql = f"""
         select breakdown_value as unit, {_RATE_SUMS}
         from marts.mart_completion_rates

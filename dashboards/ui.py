@@ -11,7 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import altair as alt
 import pandas as pd
@@ -62,7 +62,7 @@ class _PageDone(Exception):
     """Ends a page early (see :func:`done`)."""
 
 
-def done() -> None:
+def done() -> NoReturn:
     """End the page here, still drawing the footer (unlike ``st.stop``)."""
     raise _PageDone
 

@@ -91,7 +91,9 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
         st.subheader("线索详情")
         d1, d2 = st.columns([3, 1])
         with d1:
-            chosen = st.selectbox("选择线索", ids, format_func=label.get, key="leads_detail_pick")
+            chosen = st.selectbox(
+                "选择线索", ids, format_func=lambda i: label.get(i, i), key="leads_detail_pick"
+            )
         with d2:
             st.write("")
             # A link, not a button: one script run (the detail page) instead of two.
@@ -99,7 +101,7 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
                 "pages/lead_detail.py",
                 label="查看详情",
                 icon=":material/search:",
-                query_params={"lead": chosen},
+                query_params={"lead": str(chosen)},
             )
 
         st.subheader("导出派发")
@@ -110,7 +112,10 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             ids
             if export_all
             else st.multiselect(
-                "选择要导出的线索", ids, format_func=label.get, key="leads_export_pick"
+                "选择要导出的线索",
+                ids,
+                format_func=lambda i: label.get(i, i),
+                key="leads_export_pick",
             )
         )
         if picked:

@@ -104,9 +104,10 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             f"选择{label}",
             keys,
             index=keys.index(wanted) if wanted in keys else 0,
-            format_func=names.get,
+            format_func=lambda k: names.get(k, k),
             key="index_unit",
         )
+        unit_key = str(unit_key)
         comps = data.unit_components(scope, unit_key, month)
         trend = data.unit_trend(scope, unit_key)
         row = units[units["region_key"] == unit_key].iloc[0]
