@@ -149,7 +149,7 @@ def test_blocking_check_failure_keeps_marts_and_published_snapshot(
 
     assert run_pipeline(settings) == 1
     out, err = capsys.readouterr()
-    assert "gx_staging" in err and "closed_at_not_before_received_at" in err
+    assert "gx_critical" in err and "closed_at_not_before_received_at" in err
     assert "Traceback" not in out + err
 
     assert published_version(settings) == before
