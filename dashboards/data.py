@@ -126,8 +126,11 @@ def _connection(key: tuple) -> duckdb.DuckDBPyConnection:
     with _lock:
         con = _connections.get(key)
         if con is None:
-            # A new snapshot: drop connections to replaced files (their inode stays
-            # readable until closed, so queries in flight finish on the old version).
+            # A new snapshot: close the connection to the replaced file first. DuckDB
+            # shares one database instance per path within a process, so a new
+            # connection while the old one is open would still read the old file.
+            # (A query another session is running on the old version at this instant
+            # fails once and shows an error; publishes are rare, so that is accepted.)
             for old_key in [k for k in _connections if k[0] == key[0]]:
                 _connections.pop(old_key).close()
             con = duckdb.connect(key[0], read_only=True)

@@ -196,3 +196,15 @@ def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_pa
     assert data.publication()["version"] == "v2"
     assert "2026-11" not in data.completion_months()
     assert data.completion_months() == months
+
+
+def test_the_connection_to_a_replaced_snapshot_is_closed_at_the_next_query(tmp_path, monkeypatch):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    path = tmp_path / "published" / "warehouse.duckdb"
+    path.parent.mkdir()
+    for version in ("a", "b", "c"):
+        staged = build_snapshot(tmp_path / f"{version}.duckdb", version=version)
+        os.replace(staged, path)
+        assert data.publication()["version"] == version
+    mine = [k for k in data._connections if k[0] == str(path)]
+    assert len(mine) == 1
