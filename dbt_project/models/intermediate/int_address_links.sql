@@ -106,8 +106,8 @@ final as (
         end as street,
         coalesce(p.community, d.community) as community,
         case
-            when p.street is not null then 'row'
             when p.district is not null and p.entity = 'grid_events' then 'grid_code'
+            when p.street is not null then 'row'
             when d.street is not null then 'dwelling'
             when p.address_street is not null or rs.street is not null then 'address'
             when p.district is not null then 'row'
