@@ -93,12 +93,20 @@ def _files_line(summary: str) -> str:
     return next((ln.strip() for ln in summary.splitlines() if ln.strip().startswith("files:")), "")
 
 
+def _link(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system
+        shutil.copy2(src, dst)
+
+
 def measure(scale: str, months: int) -> dict[str, Any]:
     source = exports(scale, months)
     data_dir = WORK / f"run_{scale}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    shutil.copytree(source / "landing", data_dir / "landing")
-    shutil.copytree(source / "truth", data_dir / "truth")
+    # Hard links: the city's exports are gigabytes, and ingest only reads them.
+    shutil.copytree(source / "landing", data_dir / "landing", copy_function=_link)
+    shutil.copytree(source / "truth", data_dir / "truth", copy_function=_link)
     day, held = last_day(data_dir / "landing")
     parked = data_dir / "held_back"
     for p in held:
