@@ -70,3 +70,18 @@ def test_schedule_and_pingan_run_share_one_job(defs) -> None:
         "dbt_marts",
         "published_warehouse",
     } <= set(job.graph.node_names())
+
+
+def test_runs_that_write_the_warehouse_are_queued_one_at_a_time(
+    defs, tmp_path: Path, monkeypatch
+) -> None:
+    from orchestration.instance import prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # restored after the test
+    home = prepare_dagster_home(settings_for(tmp_path / "data"))
+    assert home == tmp_path / "data" / "dagster"
+    with dg.DagsterInstance.get() as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": "pingan/warehouse", "limit": 1} in limits
+    for job in defs.jobs:
+        assert job.tags.get("pingan/warehouse") == "write", job.name
