@@ -9,6 +9,7 @@ every page checks the login again itself.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboards import auth, ui
 
@@ -74,9 +75,23 @@ ROLE_PAGES = {
     "district": [p for p in PAGES if p != "data_quality"],
 }
 
+
+def _login_at(url_path: str) -> StreamlitPage:
+    """The login form under a page's address, so a deep link (``/lead?lead=…``) opened
+    before logging in shows the form and, once logged in, the page it pointed to."""
+
+    def login_here() -> None:
+        login()
+
+    login_here.__name__ = f"login_{url_path}"
+    return st.Page(login_here, title="登录", url_path=url_path, visibility="hidden")
+
+
 user = ui.current_user()
 if user is None:
-    st.navigation([st.Page(login, title="登录", icon=":material/login:")], position="hidden").run()
+    login_pages = [st.Page(login, title="登录", icon=":material/login:", default=True)]
+    login_pages += [_login_at(p.url_path) for p in PAGES.values() if p.url_path]
+    st.navigation(login_pages, position="hidden").run()
 else:
     with st.sidebar:
         where = user.district if user.scope.restricted else "全市"

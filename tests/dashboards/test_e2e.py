@@ -128,3 +128,17 @@ def test_a_wrong_password_is_refused_and_logout_returns_to_the_form(server, page
     assert "平安 · 社会治理数据看板" in body_text(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "logged_out.png"), full_page=True)
+
+
+def test_a_deep_link_to_a_lead_survives_the_login(server, page, dash_settings):
+    from dashboards import data
+
+    page.goto(server)  # the server learns its pages from the first session
+    page.get_by_label("用户名").wait_for()
+    lead = data.leads(data.Scope("leader")).iloc[0]["lead_id"]
+    page.goto(f"{server}/lead?lead={lead}")
+    page.get_by_label("用户名").fill("leader")
+    page.get_by_label("密码").fill(PASSWORDS["leader"])
+    page.get_by_role("button", name="登录", exact=True).click()
+    browser.wait_rendered(page, "线索详情")
+    assert lead in body_text(page)
