@@ -8,8 +8,9 @@ Starts ``pingan serve`` on a free port, logs in as the city leader (the role tha
 sees the most), then visits every page ``--rounds`` times through the sidebar and
 times click -> rendered (footer drawn, no script running, charts drawn; see
 ``dashboards/browser.py``). The first visit of each page after the server starts
-runs its queries cold and is reported separately (``cold_s``); p50/p95 are over the
-warm visits. The lead detail page is timed by opening the top lead from the lead list.
+runs its queries cold and is reported separately (``cold_s``; for 总览 it is the whole
+first load: opening the address, the login form, logging in, the overview, including
+the server's first imports); p50/p95 are over the warm visits. The lead detail page is timed by opening the top lead from the lead list.
 Results go to ``benchmarks/results/dashboards.json``.
 """
 
