@@ -79,8 +79,7 @@ def step_seconds(data_dir: Path) -> dict[str, float]:
     """Per-step wall time of the latest run recorded in the data dir's Dagster instance."""
     import dagster as dg
 
-    os.environ["DAGSTER_HOME"] = str(data_dir / "dagster")
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster")) as instance:
         [run] = instance.get_runs(limit=1)
         stats = instance.get_run_step_stats(run.run_id)
     return {

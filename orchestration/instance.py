@@ -25,12 +25,13 @@ def dagster_home(settings: Settings) -> Path:
     return settings.data_dir / "dagster"
 
 
-def prepare_dagster_home(settings: Settings) -> Path:
-    """Create ``$PINGAN_DATA_DIR/dagster`` with its dagster.yaml and point DAGSTER_HOME at it."""
+def prepare_dagster_home(settings: Settings, set_env: bool = True) -> Path:
+    """Create ``$PINGAN_DATA_DIR/dagster`` with its dagster.yaml (and point DAGSTER_HOME at it)."""
     home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(home)
+    if set_env:
+        os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -120,7 +120,7 @@ def execute(settings: Settings, run_config: dict | None = None, tags: dict | Non
     from orchestration.defs.publish.schedules import PIPELINE_JOB
     from orchestration.instance import prepare_dagster_home
 
-    prepare_dagster_home(settings)
+    home = prepare_dagster_home(settings, set_env=False)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(PIPELINE_JOB)
     config = {**QUIET_LOGGERS, **(run_config or {})}
@@ -129,7 +129,7 @@ def execute(settings: Settings, run_config: dict | None = None, tags: dict | Non
     start = time.perf_counter()
     # dagster-dbt echoes every dbt log line to stdout: keep them in a file, print a summary.
     with (
-        dg.DagsterInstance.get() as instance,
+        dg.DagsterInstance.from_config(str(home)) as instance,
         log.open("w", encoding="utf-8") as fh,
         contextlib.redirect_stdout(fh),
     ):
