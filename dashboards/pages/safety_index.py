@@ -23,7 +23,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             list(LEVEL_LABELS),
             format_func=LEVEL_LABELS.get,
             horizontal=True,
-            index=1 if st.query_params.get("level") == "street" else 0,
+            index=1 if scope.restricted or st.query_params.get("level") == "street" else 0,
             key="index_level",
         )
     with c3:
