@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest.settings import Settings
 
@@ -34,6 +36,15 @@ _NOTIFIERS: list[Notifier] = []
 def register_notifier(notifier: Notifier) -> None:
     """Call ``notifier`` for every recorded run failure."""
     _NOTIFIERS.append(notifier)
+
+
+def root_message(error: Any) -> str:
+    """The innermost cause of a Dagster step error (a SerializableErrorInfo), on one line."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    text = error.message.strip() if error is not None else ""
+    text = re.sub(r"^dagster\._core\.[\w.]+?\.(\w+): ", "", text)
+    return " ".join(text.split())
 
 
 def failure_log(settings: Settings) -> Path:

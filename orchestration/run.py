@@ -8,7 +8,6 @@ so the run shows up in the Dagster UI like any other.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import time
 from collections import Counter
@@ -18,15 +17,6 @@ from ingest.settings import Settings
 
 # The summary says what failed; full logs (tracebacks included) stay in the Dagster instance.
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-def _root_message(error) -> str:
-    """The innermost cause of a step error: what actually went wrong, on one line."""
-    while error is not None and error.cause is not None:
-        error = error.cause
-    text = error.message.strip() if error is not None else ""
-    text = re.sub(r"^dagster\._core\.[\w.]+?\.(\w+): ", "", text)
-    return " ".join(text.split())
 
 
 @dataclass
@@ -70,6 +60,7 @@ def summarise(result, seconds: float) -> RunSummary:
 
     from orchestration.defs.ingest.checks import FRESHNESS_CHECK
     from orchestration.defs.publish.assets import PUBLISHED_KEY
+    from orchestration.failures import root_message
 
     s = RunSummary(success=result.success, run_id=result.run_id, seconds=seconds)
     for ev in result.get_asset_materialization_events():
@@ -107,7 +98,7 @@ def summarise(result, seconds: float) -> RunSummary:
             s.dbt_tests["passed" if ev.passed else "failed"] += 1
     for ev in result.all_events:
         if ev.is_step_failure and ev.step_failure_data is not None:
-            msg = _root_message(ev.step_failure_data.error)
+            msg = root_message(ev.step_failure_data.error)
             s.failures.append(f"{ev.step_key}: {msg[:600]}")
     return s
 

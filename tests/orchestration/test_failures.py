@@ -44,3 +44,41 @@ def test_a_broken_notifier_does_not_hide_the_failure(tmp_path: Path, monkeypatch
     lines = failures.failure_log(settings).read_text().splitlines()
     assert json.loads(lines[0])["message"] == "boom"
     assert "webhook down" in lines[1]
+
+
+def test_run_failure_sensor_records_the_failing_step_and_its_error(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import dagster as dg
+
+    from orchestration.defs.publish.sensors import record_run_failures
+    from orchestration.resources import PinganResource
+
+    monkeypatch.setattr(failures, "_NOTIFIERS", [])
+
+    @dg.op
+    def load_something() -> None:
+        raise RuntimeError("warehouse file is corrupt")
+
+    @dg.job
+    def broken_job() -> None:
+        load_something()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = broken_job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure_event = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="record_run_failures",
+        dagster_event=failure_event,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"pingan": PinganResource.from_settings(settings_for(tmp_path / "data"))},
+    ).for_run_failure()
+    record_run_failures(context)
+    [line] = failures.failure_log(settings_for(tmp_path / "data")).read_text().splitlines()
+    record = json.loads(line)
+    assert record["job"] == "broken_job" and record["run_id"] == result.run_id
+    assert (
+        "load_something" in record["message"] and "warehouse file is corrupt" in record["message"]
+    )

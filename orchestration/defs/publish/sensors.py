@@ -3,13 +3,13 @@
 import dagster as dg
 from dagster import RunFailureSensorContext
 
-from orchestration.failures import record_failure
+from orchestration.failures import record_failure, root_message
 from orchestration.resources import PinganResource
 
 
 def failure_message(context: RunFailureSensorContext) -> str:
     steps = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
+        f"{e.step_key}: {root_message(e.event_specific_data.error)}"[:600]
         for e in context.get_step_failure_events()
         if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)
     ]
