@@ -1,0 +1,140 @@
+"""Render README's speed section from ``benchmarks/results/*.json`` (never typed by hand).
+
+``python -m benchmarks.report`` rewrites the text between ``<!-- bench:start -->``
+and ``<!-- bench:end -->`` in README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import RESULTS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def when(result: dict[str, Any]) -> str:
+    stamp = result.get("machine", {}).get("measured_at") or result.get("measured_at", "?")
+    return stamp[:16].replace("T", " ")
+
+
+def ingest_section(r: dict[str, Any]) -> list[str]:
+    rate = r["rows_per_s"]
+    return [
+        f"**Ingest** (`python -m benchmarks.bench_ingest --rows {r['rows']}`, {r['file_mb']} MB GB18030 "
+        f"hotline CSV, measured {when(r)} UTC):",
+        "",
+        "| path | rows/s | pingan compared |",
+        "|---|---:|---|",
+        f"| DuckDB `read_csv` of the UTF-8 file (floor) | {rate['floor']:,} | pingan takes {r['pingan_vs_floor']}x the floor's time (goal ≤ 2.5x) |",
+        f"| `pingan ingest` (transcode, type, pseudonymise, ledger) | {rate['pingan']:,} | |",
+        f"| pandas `read_csv` + row inserts (naive; {r['naive_rows_timed']:,}-row slice) | {rate['naive_rowwise']:,} | pingan is {r['pingan_vs_naive_rowwise']}x faster (goal ≥ 5x) |",
+        f"| pandas `read_csv` + one bulk insert | {rate['pandas_bulk']:,} | pingan runs at {r['pingan_vs_pandas_bulk']}x its rate |",
+        "",
+    ]
+
+
+def sample_section(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**Sample generator** (`python -m benchmarks.bench_sample`, measured {when(r)} UTC):",
+        "",
+        "| scale | seconds | files | rows written | rows/s | MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in r["runs"]:
+        lines.append(
+            f"| {run['scale']} | {run['seconds']:.1f} | {run['files']:,} | {run['rows_written']:,} | "
+            f"{run['rows_per_second']:,} | {run['megabytes_written']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def dbt_section(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**dbt build** (`python -m benchmarks.bench_dbt`, measured {when(r)} UTC):",
+        "",
+        "| scale | raw rows | seconds | models / tests | address link precision / recall | lead precision@k (k = planted) |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for run in sorted(r["runs"], key=lambda x: x.get("raw_rows", 0)):
+        nodes = run.get("nodes", {})
+        tests = sum(v for k, v in nodes.items() if k.startswith(("test", "unit_test")))
+        link = run.get("linkage", {})
+        leads = run.get("leads_at_planted", {})
+        lines.append(
+            f"| {run['label']} | {run.get('raw_rows', 0):,} | {run['seconds']:.1f} | "
+            f"{nodes.get('model:success', 0)} / {tests} | "
+            f"{link.get('precision', float('nan')):.3f} / {link.get('recall', float('nan')):.3f} | "
+            f"{leads.get('precision', float('nan')):.2f} (k = {leads.get('k', '?')}) |"
+        )
+    return [*lines, ""]
+
+
+def run_section(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**`pingan run` end to end** (`python -m benchmarks.bench_run`, measured {when(r)} UTC):",
+        "",
+        "| scale | full run s | of which ingest s | one more day: files | MB | run s | of which ingest s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in r["runs"]:
+        full, inc = run["full_run"], run.get("incremental_run", {})
+        lines.append(
+            f"| {run['label']} | {full['seconds']:.0f} | {full.get('ingest_seconds', 0):.1f} | "
+            f"{inc.get('new_files', '-')} | {inc.get('new_mb', '-')} | {inc.get('seconds', float('nan')):.0f} | "
+            f"{inc.get('ingest_seconds', float('nan')):.1f} |"
+        )
+    return [*lines, ""]
+
+
+def dashboards_section(r: dict[str, Any]) -> list[str]:
+    rows = r.get("snapshot_marts_rows", {}).get("fct_hotline_tickets")
+    size = f"snapshot with {rows:,} tickets" if rows else "snapshot"
+    lines = [
+        f"**Dashboards in headless Chromium** (`python -m benchmarks.bench_dashboards`, "
+        f"{size}, logged in as {r.get('user', '?')}, measured {when(r)} UTC):",
+        "",
+        "| page | cold s | p50 s | p95 s | within 1 s |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for title, p in r["pages"].items():
+        lines.append(
+            f"| {title} | {p['cold_s']:.3f} | {p['p50_s']:.3f} | {p['p95_s']:.3f} | {'yes' if p['within_target'] else 'no'} |"
+        )
+    return [*lines, ""]
+
+
+def render() -> str:
+    sections = [
+        ("ingest", ingest_section),
+        ("sample", sample_section),
+        ("dbt", dbt_section),
+        ("run", run_section),
+        ("dashboards", dashboards_section),
+    ]
+    out: list[str] = []
+    for name, fn in sections:
+        result = load(name)
+        out += fn(result) if result else [f"({name}: no result yet; run `make bench`)", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = f"{START}\n{render()}{END}"
+    text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+    README.write_text(text, encoding="utf-8")
+    print(f"updated {README}")
+
+
+if __name__ == "__main__":
+    main()
