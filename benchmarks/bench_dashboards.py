@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         help="benchmark a city-sized synthetic snapshot (dashboards/synthetic.py) instead",
     )
     parser.add_argument("--screenshots", metavar="DIR", help="save a screenshot of every page")
+    parser.add_argument("--label", default="", help="what the snapshot is (kept in the result)")
     parser.add_argument("--out", default=str(RESULTS), help=f"result file (default {RESULTS})")
     args = parser.parse_args(argv)
 
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "dashboards page render time (headless Chromium, click -> rendered)",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshot": source,
+        "snapshot_label": args.label,
         "snapshot_marts_rows": sizes,
         "machine": {
             "cpus": os.cpu_count(),

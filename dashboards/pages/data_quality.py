@@ -53,7 +53,7 @@ with ui.page(
     ui.table(
         ledger,
         {
-            "delivery_seq": ("批次", ui.COUNT),
+            "delivery_seq": ("批次", ui.TEXT),
             "ingested_at": ("入库时间", ui.TIME),
             "file_name": ("文件", ui.TEXT),
             "entity": ("数据类别", ui.TEXT),
