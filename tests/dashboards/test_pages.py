@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from dashboards_testlib import ALL_DISTRICTS, APP, OFFICER_DISTRICT, PASSWORDS
 from streamlit.testing.v1 import AppTest
@@ -260,3 +263,21 @@ def test_without_a_published_snapshot_pages_say_what_to_do(tmp_path, monkeypatch
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
     at = open_page(start("leader"), "overview")
     assert len(at.error) == 1 and "pingan run" in at.error[0].value
+
+
+# ---------------------------------------------------------------- charts
+
+CHART_TITLE = re.compile(
+    r"^.+（单位：[^；]+；(\d{4}年\d{1,2}月(—\d{4}年\d{1,2}月)?|当前数据快照)）$"
+)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "data_quality"])
+def test_every_chart_has_a_title_with_its_unit_and_period(dash_settings, page):
+    at = open_page(start("leader"), page)
+    charts = at.get("vega_lite_chart")
+    assert charts, "the page draws charts"
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
+        assert CHART_TITLE.match(title), title
