@@ -203,7 +203,7 @@ def table(
             shown[col] = shown[col].map(lambda v: fmt.MISSING if fmt.missing(v) else v)
             config[col] = st.column_config.TextColumn(label)
     kwargs: dict[str, Any] = {"hide_index": True, "column_config": config, "key": key}
-    if height:
+    if height and len(shown) > 10:  # a short table keeps its natural height
         kwargs["height"] = height
     st.dataframe(shown, width="stretch", **kwargs)
 
