@@ -209,13 +209,20 @@ def to_canonical(raw: pl.DataFrame, match: HeaderMatch, row_numbers: pl.Series) 
 
 
 def drop_non_records(raw: pl.DataFrame, row_numbers: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
-    """Drop blank rows and the trailing summary (合计) row: they are not records."""
+    """Drop blank rows and the trailing summary (合计) row: they are not records.
+
+    Only the first non-empty cell of a row is stripped and inspected (the label of
+    a summary row); stripping every cell would cost more than reading the file.
+    """
     cols = raw.columns
-    stripped = [pl.col(c).str.strip_chars() for c in cols]
-    blank = pl.all_horizontal([s.is_null() | (s == "") for s in stripped])
-    first = pl.coalesce([pl.when(s != "").then(s) for s in stripped])
-    summary = first.str.contains(SUMMARY_ROW.pattern).fill_null(False)
+    non_empty = [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)) for c in cols]
+    first = pl.coalesce(pl.col(c) for c in cols)
+    label = pl.when(first.str.strip_chars() != "").then(first).otherwise(pl.coalesce(non_empty))
+    blank = label.is_null()
+    summary = label.str.contains(SUMMARY_ROW.pattern).fill_null(False)
     keep = raw.select((~blank & ~summary).alias("k"))["k"]
+    if keep.all():
+        return raw, row_numbers
     return raw.filter(keep), row_numbers.filter(keep)
 
 
