@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ Severity = Literal["critical", "warning"]
 
 # Tolerance of the row-count expectation: a staging table may not shrink by more than this.
 ROW_COUNT_MAX_DROP = 0.10
+# Validation results kept per suite for the Data Docs (older ones are pruned).
+KEEP_VALIDATIONS = 30
 # Sane floor area of a dwelling (m²): the contract's hard range is wider (1..5000) because
 # it guards parsing; this one flags implausible registrations.
 SANE_FLOOR_AREA = (5.0, 1000.0)
@@ -377,7 +380,23 @@ class Validator:
                 out.append((by_name[name], res))
         return out
 
+    def prune(self, keep: int = KEEP_VALIDATIONS) -> int:
+        """Drop all but the newest ``keep`` stored results per suite; returns how many went.
+
+        Data Docs render every stored result, so without pruning each build would cost
+        time proportional to the whole history of runs.
+        """
+        store = self.root / "gx" / "uncommitted" / "validations"
+        removed = 0
+        for suite in (p for p in store.glob("*") if p.is_dir()):
+            runs = sorted((p for p in suite.glob("*/*") if p.is_dir()), key=lambda p: p.name)
+            for old in runs[:-keep] if keep else runs:
+                shutil.rmtree(old, ignore_errors=True)
+                removed += 1
+        return removed
+
     def build_docs(self) -> None:
+        self.prune()
         self.context.build_data_docs()
 
 

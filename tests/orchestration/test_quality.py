@@ -168,3 +168,15 @@ def test_results_are_stored_in_the_quality_schema(validator, tmp_path: Path) -> 
     assert rows == [("run-x", "gx", "hotline_tickets", n, True)]
     validator.build_docs()
     assert validator.docs_index.exists()
+
+
+def test_data_docs_keep_only_recent_results(tmp_path: Path) -> None:
+    v = quality.Validator(tmp_path)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    _staging(con, "select 'T1' as ticket_id")
+    for _ in range(3):
+        quality.validate_staging(v, con, entity("hotline_tickets"), "staging.stg", "r")
+    store = tmp_path / "gx/uncommitted/validations/hotline_tickets"
+    assert len(list(store.glob("*/*"))) == 3
+    assert v.prune(keep=2) == 2  # the oldest of hotline_tickets and of its schema suite
+    assert len(list(store.glob("*/*"))) == 2
