@@ -63,7 +63,6 @@ DISTINCT_PARSERS = {
     "integer": parse_integer,
     "decimal": parse_decimal,
     "month": parse_month,
-    "phone": normalise_phone,
 }
 ID_REASON = "invalid ID number (form, birth date or GB 11643 check digit)"
 
@@ -80,6 +79,8 @@ def parse_column(col: Column, values: pl.Series) -> tuple[pl.Series, pl.Series |
         )
     elif col.kind == "id_number":
         parsed = normalise_id_numbers(values)
+    elif col.kind == "phone":  # mostly distinct: parsed value by value
+        parsed = pl.DataFrame({"v": values}).select(normalise_phone(pl.col("v")).alias("v"))["v"]
     else:
         parsed = by_distinct(values, DISTINCT_PARSERS[col.kind])
     if col.kind == "enum":
@@ -276,7 +277,8 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
     )
 
     # 4. The rows to load: parsed values under their stored names, masks and pseudonyms.
-    good = work.filter(~pl.col("__rejected"))
+    # Most files reject nothing: skip copying every column through a filter then.
+    good = work.filter(~pl.col("__rejected")) if bad.height else work
     out: list[pl.Expr] = []
     for col in stored:
         parsed = pl.col(f"__v_{col.canonical}")
