@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -41,8 +42,8 @@ DEMO_USER, DEMO_PASSWORD = "leader", "pingan-leader"
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (no interpolation: a p95 is a visit that happened)."""
     ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.5))
-    return ordered[min(rank, len(ordered)) - 1]
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def snapshot_size(settings: Settings) -> dict[str, int]:
@@ -114,6 +115,7 @@ def run(settings: Settings, rounds: int, shots: Path | None) -> dict:
             "max_s": round(max(times), 3),
             "server_script_p50_s": round(statistics.median(server[title]), 3),
             "within_target": percentile(times, 95) <= TARGET_S,
+            "visits_s": [round(t, 3) for t in times],
         }
     return pages
 
