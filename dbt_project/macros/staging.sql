@@ -48,15 +48,27 @@ select
     _delivery_seq,
     _row_number,
     _ingested_at
-from (
+from {{ relation }} as versions
+-- the winning version of each key, found on the narrow lineage columns first (a
+-- delivery and a row of it identify one raw row), then joined back: much cheaper than
+-- carrying every column through the window
+inner join (
     select
-        *,
-        row_number() over (
-            partition by {{ keys | join(', ') }}
-            order by {{ order_by | join(', ') }}
-        ) as _version_rank
-    from {{ relation }}
-) as versions
-where _version_rank = 1
+        _delivery_seq as winner_delivery_seq,
+        _row_number as winner_row_number
+    from (
+        select
+            _delivery_seq,
+            _row_number,
+            row_number() over (
+                partition by {{ keys | join(', ') }}
+                order by {{ order_by | join(', ') }}
+            ) as _version_rank
+        from {{ relation }}
+    ) as ranked
+    where _version_rank = 1
+) as winners
+    on versions._delivery_seq = winners.winner_delivery_seq
+    and versions._row_number = winners.winner_row_number
     {%- endif -%}
 {%- endmacro %}
