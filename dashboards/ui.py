@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 import altair as alt
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -86,6 +87,9 @@ def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[Use
         st.error(str(exc))
     except data.AccessDenied as exc:
         st.error(str(exc))
+    except duckdb.Error as exc:  # e.g. a snapshot published without a mart this page reads
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        st.error(f"读取数据快照出错：{first}（请检查最近一次发布是否完整）")
     footer(title, time.perf_counter() - started)
 
 

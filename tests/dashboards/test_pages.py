@@ -281,3 +281,19 @@ def test_every_chart_has_a_title_with_its_unit_and_period(dash_settings, page):
         spec = json.loads(chart.proto.spec)
         title = spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"]
         assert CHART_TITLE.match(title), title
+
+
+def test_a_snapshot_missing_a_mart_gives_a_one_line_error(tmp_path, monkeypatch):
+    import duckdb
+
+    from dashboards.synthetic import build_snapshot
+
+    path = build_snapshot(tmp_path / "published" / "warehouse.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("drop table marts.mart_alerts")
+    con.close()
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    at = open_page(start("leader"), "alerts")
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("读取数据快照出错：")
+    assert "\n" not in at.error[0].value
