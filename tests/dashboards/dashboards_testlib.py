@@ -1,4 +1,4 @@
-"""Constants shared by the dashboard tests (a uniquely named module: tests/ is no package)."""
+"""Constants shared by the dashboard tests."""
 
 from __future__ import annotations
 

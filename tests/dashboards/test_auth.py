@@ -2,9 +2,9 @@ from pathlib import Path
 
 import bcrypt
 import pytest
-from dashboards_testlib import PASSWORDS
 
 from dashboards import auth
+from tests.dashboards.dashboards_testlib import PASSWORDS
 
 
 def test_demo_users_log_in_with_their_documented_passwords():

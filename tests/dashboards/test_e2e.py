@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboards_testlib import ALL_DISTRICTS, PASSWORDS
 
 from dashboards import browser, serve
 from dashboards.synthetic import DISTRICTS
 from ingest.settings import Settings
+from tests.dashboards.dashboards_testlib import ALL_DISTRICTS, PASSWORDS
 
 pytestmark = [
     pytest.mark.slow,

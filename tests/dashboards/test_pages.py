@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
-from dashboards_testlib import ALL_DISTRICTS, APP, OFFICER_DISTRICT, PASSWORDS
 from streamlit.testing.v1 import AppTest
 
 from dashboards import access_log, auth, data
 from dashboards.synthetic import DISTRICTS
+from tests.dashboards.dashboards_testlib import ALL_DISTRICTS, APP, OFFICER_DISTRICT, PASSWORDS
 
 PAGES = {
     "overview": "总览",

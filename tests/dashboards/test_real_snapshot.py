@@ -9,9 +9,9 @@ import os
 
 import duckdb
 import pytest
-from test_pages import PAGES, footer_loaded, open_page, rendered, start
 
 from dashboards import data
+from tests.dashboards.test_pages import PAGES, footer_loaded, open_page, rendered, start
 
 pytestmark = pytest.mark.slow
 
