@@ -40,7 +40,7 @@ class RunSummary:
             f"  files:     {self.files['loaded']} loaded, {self.files['duplicate']} duplicate, "
             f"{self.files['rejected']} rejected ({self.rows_loaded} rows loaded)",
             f"  dbt:       {self.dbt_models} models built, {self.dbt_tests['passed']} tests passed, "
-            f"{self.dbt_tests['failed']} failed",
+            f"{self.dbt_tests['warned']} warnings, {self.dbt_tests['failed']} failed",
             f"  GX checks: {self.gx['passed']} passed, {self.gx['warned']} warnings, "
             f"{self.gx['failed']} critical failures",
         ]
@@ -94,8 +94,10 @@ def summarise(result, seconds: float) -> RunSummary:
                 s.gx["warned"] += 1
             else:
                 s.gx["failed"] += 1
-        else:
-            s.dbt_tests["passed" if ev.passed else "failed"] += 1
+        elif ev.passed:
+            s.dbt_tests["passed"] += 1
+        else:  # dbt tests configured with severity warn do not fail the build
+            s.dbt_tests["warned" if ev.severity == dg.AssetCheckSeverity.WARN else "failed"] += 1
     for ev in result.all_events:
         if ev.is_step_failure and ev.step_failure_data is not None:
             msg = root_message(ev.step_failure_data.error)
