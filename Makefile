@@ -19,8 +19,8 @@ bootstrap: ## install uv when missing and the locked environment
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen
 
-browser: ## install Debian's chromium for browser tests (root, apt)
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+browser: ## install Debian's chromium and CJK fonts for browser tests (root, apt)
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 demo: bootstrap ## generate the demo city, run the whole pipeline, serve the dashboards
 	$(RUN) pingan sample --scale $(SCALE) --out "$(PINGAN_DATA_DIR)"
@@ -44,7 +44,7 @@ lint: bootstrap ## ruff lint and format check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-typecheck: bootstrap ## mypy on the ingest package
+typecheck: bootstrap ## mypy on the ingest and dashboards packages
 	$(RUN) mypy
 
 test: bootstrap browser lint typecheck ## lint, type-check and run every test
