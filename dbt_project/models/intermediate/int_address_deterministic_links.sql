@@ -44,6 +44,7 @@ parsed as (
         a.address_key,
         a.address_district,
         a.address_street,
+        a.address_street_district,
         a.road,
         a.digit_signature,
         sd.district as street_district,

@@ -24,6 +24,10 @@ dwellings as (
     select * from {{ ref('int_dwellings') }}
 ),
 
+streets as (
+    select * from {{ ref('int_streets') }}
+),
+
 fuzzy_ranked as (
     select
         *,
@@ -85,6 +89,19 @@ road_streets as (
     where preference = 1
 ),
 
+resolved as (
+    select
+        p.*,
+        d.district as dwelling_district,
+        d.street as dwelling_street,
+        d.community as dwelling_community,
+        coalesce(p.district, p.street_district, d.district, p.address_district)
+            as resolved_district
+    from linked as p
+    left join dwellings as d
+        on p.linked_house_id = d.house_id
+),
+
 final as (
     select
         p.entity,
@@ -94,31 +111,40 @@ final as (
         p.linked_house_id as house_id,
         p.linked_method as link_method,
         p.linked_score as link_score,
-        coalesce(p.district, p.street_district, d.district, p.address_district) as district,
+        p.resolved_district as district,
+        -- a street only counts when it belongs to the resolved district
         case
-            -- a street only counts when it belongs to the resolved district
-            when p.street is not null then p.street
-            when d.street is not null
-                and coalesce(p.district, p.street_district, d.district) = d.district
-                then d.street
-            when p.address_street is not null then p.address_street
+            when p.street is not null and own.street is not null
+                then p.street
+            when p.dwelling_street is not null
+                and p.resolved_district = p.dwelling_district then p.dwelling_street
+            when p.address_street is not null
+                and p.resolved_district = p.address_street_district then p.address_street
             else rs.street
         end as street,
-        coalesce(p.community, d.community) as community,
+        coalesce(
+            p.community,
+            case when p.resolved_district = p.dwelling_district then p.dwelling_community end
+        ) as community,
         case
             when p.district is not null and p.entity = 'grid_events' then 'grid_code'
-            when p.street is not null then 'row'
-            when d.street is not null then 'dwelling'
-            when p.address_street is not null or rs.street is not null then 'address'
+            when p.street is not null and own.street is not null
+                then 'row'
+            when p.dwelling_street is not null
+                and p.resolved_district = p.dwelling_district then 'dwelling'
+            when (p.address_street is not null
+                and p.resolved_district = p.address_street_district)
+                or rs.street is not null then 'address'
             when p.district is not null then 'row'
-            when p.address_district is not null then 'address'
+            when p.resolved_district is not null then 'address'
             else 'none'
         end as region_source
-    from linked as p
-    left join dwellings as d
-        on p.linked_house_id = d.house_id
+    from resolved as p
+    left join streets as own
+        on p.resolved_district = own.district
+        and p.street = own.street
     left join road_streets as rs
-        on coalesce(p.district, p.street_district, d.district, p.address_district) = rs.district
+        on p.resolved_district = rs.district
         and p.road = rs.road
 )
 

@@ -59,6 +59,7 @@ with_street as (
         address_norm,
         address_district,
         address_street,
+        address_street_district,
         case
             when address_street is null then after_district
             else substr(after_district, length(address_street) + 1)
@@ -67,6 +68,7 @@ with_street as (
         select
             w.*,
             s.street as address_street,
+            s.district as address_street_district,
             row_number() over (
                 partition by w.address_norm
                 order by length(s.street) desc nulls last
@@ -84,6 +86,7 @@ parts as (
         address_norm,
         address_district,
         address_street,
+        address_street_district,
         core,
         nullif(trim({{ regex_extract('core', '^(.*?)[0-9]+号') }}), '') as road,
         nullif({{ regex_extract('core', '([0-9]+)号') }}, '') as road_number,
@@ -111,6 +114,7 @@ final as (
         address_norm,
         address_district,
         address_street,
+        address_street_district,
         core as address_core,
         address_key,
         road,
