@@ -26,7 +26,7 @@ def build_publish_assets(upstream: list[dg.AssetsDefinition]) -> list:
     def published_warehouse(
         context: AssetExecutionContext, pingan: PinganResource
     ) -> dg.MaterializeResult:
-        pub = publish(pingan.settings, run_id=context.run_id)
+        pub = publish(pingan.settings, run_id=context.run.run_id)
         context.log.info(f"published {pub.path} version {pub.version}")
         return dg.MaterializeResult(
             metadata={
