@@ -36,9 +36,8 @@ run: bootstrap ## run the pipeline once (ingest new files, build, check, publish
 serve: bootstrap ## serve the dashboards on 127.0.0.1:$(PORT)
 	$(RUN) pingan serve --port $(PORT)
 
-ui: bootstrap ## start the Dagster UI on 127.0.0.1
-	mkdir -p "$(PINGAN_DATA_DIR)/dagster"
-	DAGSTER_HOME="$(PINGAN_DATA_DIR)/dagster" $(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1
+ui: bootstrap ## start the Dagster UI on 127.0.0.1 (instance under $PINGAN_DATA_DIR/dagster)
+	$(RUN) python -m orchestration.ui
 
 lint: bootstrap ## ruff lint and format check
 	$(RUN) ruff check .
