@@ -1,0 +1,188 @@
+"""Records every fault and abuse test's outcome in ``test-artifacts/faults.json``.
+
+Registered from the root conftest (``pytest_plugins = ["tests.faults._report_plugin"]``).
+Each test of the fault suite maps to one row {fault, checked, result}; the rows are
+written at session end and ``python -m tests.faults.report`` renders them into README.
+A test of the suite missing from :data:`ROWS` still gets a row (its name as the fault),
+so the table never silently drops a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-artifacts" / "faults.json"
+SUITE = "tests/faults/"
+
+# test function name (without parameters) -> (fault or attack, what was checked)
+ROWS: dict[str, tuple[str, str]] = {
+    # the lead's ingest faults
+    "test_sigkill_mid_ingest_then_rerun_equals_an_uninterrupted_run": (
+        "进程在 ingest 中途被 SIGKILL",
+        "rerun leaves ledger and raw tables equal to an uninterrupted run",
+    ),
+    "test_corrupt_inputs_get_a_clear_reason_and_other_files_load_whole": (
+        "损坏的输入文件 (corrupt inputs)",
+        "each bad file rejected with a clear reason; the other files load whole",
+    ),
+    "test_out_of_order_days_keep_the_newest_version": (
+        "乱序到达的日文件 (out-of-order days)",
+        "the newest version per key wins whatever the delivery order",
+    ),
+    "test_disk_full_fails_clearly_and_keeps_the_files_already_loaded": (
+        "ingest 时磁盘写满 (tmpfs)",
+        "one-line error, no traceback; files already loaded stay loaded",
+    ),
+    "test_timestamp_parsers_never_raise": (
+        "解析器模糊测试: 时间",
+        "random text never raises, gives a timestamp or null",
+    ),
+    "test_number_parsers_never_raise": ("解析器模糊测试: 数值", "random text never raises"),
+    "test_id_and_phone_parsers_never_raise_and_return_valid_forms": (
+        "解析器模糊测试: 身份证号/手机号",
+        "never raises; returns only valid forms or null",
+    ),
+    "test_address_normalisation_never_raises_and_is_idempotent": (
+        "解析器模糊测试: 地址",
+        "never raises; normalising twice changes nothing",
+    ),
+    "test_header_matching_never_raises": (
+        "解析器模糊测试: 表头",
+        "random header cells never raise",
+    ),
+    "test_whole_file_reader_raises_only_the_typed_rejection": (
+        "解析器模糊测试: 整个文件",
+        "random bytes raise only the typed rejection",
+    ),
+    "test_csv_with_a_real_header_and_fuzzed_rows_raises_only_the_typed_rejection": (
+        "解析器模糊测试: 真表头+随机行",
+        "raises only the typed rejection",
+    ),
+    # pipeline faults (tests/faults/test_pipeline_faults.py)
+    "test_sigkill_mid_dbt_build_then_rerun_equals_an_uninterrupted_build": (
+        "进程在 dbt build 中途被 SIGKILL",
+        "ledger and raw tables unchanged; after a rerun the marts equal an uninterrupted build",
+    ),
+    "test_sigkill_mid_publish_never_leaves_a_half_written_snapshot": (
+        "进程在发布中途被 SIGKILL",
+        "published snapshot stays the previous whole version; a rerun publishes a new one",
+    ),
+    "test_a_growing_file_is_not_loaded_until_it_has_settled": (
+        "传感器看到仍在写入的文件",
+        "sensor requests no run while the file grows; requests it whole once settled",
+    ),
+    "test_a_file_removed_after_being_seen_is_skipped_without_error": (
+        "文件在被看到后被删除",
+        "scan skips it; ingest of the vanished path fails clearly; the ledger has no row",
+    ),
+    "test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot": (
+        "发布时磁盘写满 (tmpfs)",
+        "publish fails with a clear error; the previous snapshot stays readable; no temp left",
+    ),
+    "test_concurrent_readers_see_whole_snapshots_while_runs_publish": (
+        "并发读取 (看板数据模块 + DuckDB 读进程) 与反复发布",
+        "zero lock errors, every read sees one whole version",
+    ),
+    # abuse (tests/faults/test_abuse.py)
+    "test_sql_injection_payloads_in_every_filter_change_no_query_meaning": (
+        "SQL 注入: 每个看板筛选与查询参数",
+        "classic payloads and quoted Chinese text return what a harmless unknown value returns",
+    ),
+    "test_sql_injection_through_url_query_parameters_changes_nothing": (
+        "SQL 注入: 页面 URL 参数",
+        "every page renders without error and shows no extra rows",
+    ),
+    "test_an_officer_crafting_a_district_parameter_reads_only_the_own_district": (
+        "区县人员篡改参数读取其他区县",
+        "every district query returns only the own district's rows",
+    ),
+    "test_an_officer_opening_another_districts_lead_is_denied_and_logged": (
+        "区县人员读取辖区外线索",
+        "denied; access log records the refusal",
+    ),
+    "test_an_officer_opening_the_data_quality_page_is_denied": (
+        "区县人员打开数据质量页",
+        "denied: not in the officer's navigation, every data-quality function refuses",
+    ),
+    "test_an_officer_opening_the_data_quality_page_is_logged": (
+        "区县人员打开数据质量页: 留痕",
+        "the refusal is written to the access log (known gap: it is not)",
+    ),
+    "test_no_clear_id_or_mobile_number_in_anything_pingan_writes": (
+        "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 文档/Dagster 存储)",
+        "no clear ID number or mobile number from the sample is found",
+    ),
+}
+
+_results: dict[str, str] = {}
+
+
+def _name(item: pytest.Item) -> str:
+    return getattr(item, "originalname", None) or item.name.split("[")[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not item.nodeid.startswith(SUITE):
+        return report
+    name = _name(item)
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if hasattr(report, "wasxfail"):
+            outcome = "xfail (known bug)" if report.skipped else "xpassed"
+        elif report.skipped:
+            outcome = "skipped"
+        else:
+            outcome = report.outcome
+        previous = _results.get(name)
+        # a parametrised test passes only when every case passes
+        if previous in (None, "passed") or outcome == "failed":
+            _results[name] = outcome
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _results or os.environ.get("PYTEST_XDIST_WORKER"):
+        return _merge_worker_results(session)
+    _write(_results)
+
+
+def _merge_worker_results(session: pytest.Session) -> None:
+    # Under xdist each worker reports its own tests: workers write partial files that
+    # the controller merges (it has no results of its own).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    partial = OUTPUT.parent / f".faults.{worker}.json" if worker else None
+    if partial is not None:
+        if _results:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(_results), encoding="utf-8")
+        return
+    merged: dict[str, str] = {}
+    for part in sorted(OUTPUT.parent.glob(".faults.*.json")):
+        for name, outcome in json.loads(part.read_text(encoding="utf-8")).items():
+            if merged.get(name) in (None, "passed") or outcome == "failed":
+                merged[name] = outcome
+        part.unlink()
+    if merged:
+        _write(merged)
+
+
+def _write(results: dict[str, str]) -> None:
+    known = [n for n in ROWS if n in results]
+    extra = sorted(n for n in results if n not in ROWS)
+    rows = [
+        {
+            "test": n,
+            "fault": ROWS.get(n, (n, ""))[0],
+            "checked": ROWS.get(n, (n, ""))[1],
+            "result": results[n],
+        }
+        for n in known + extra
+    ]
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
