@@ -76,9 +76,9 @@ ROWS: dict[str, tuple[str, str]] = {
         "传感器看到仍在写入的文件",
         "sensor requests no run while the file grows; requests it whole once settled",
     ),
-    "test_a_file_removed_after_being_seen_is_skipped_without_error": (
+    "test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_the_rest": (
         "文件在被看到后被删除",
-        "scan skips it; ingest of the vanished path fails clearly; the ledger has no row",
+        "the requested run stops naming the file, writes nothing; the next run loads the rest",
     ),
     "test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot": (
         "发布时磁盘写满 (tmpfs)",

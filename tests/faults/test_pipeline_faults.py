@@ -1,0 +1,446 @@
+"""Faults of the pipeline after ingest: kills mid-build and mid-publish, growing and vanishing
+files, a full disk while publishing, readers hammering the snapshot; and a scan of everything
+a real run writes for clear personal numbers.
+
+One real ``pingan run`` (the Dagster job in-process) on the session's sample feeds the module;
+tests that write work on their own copy of its data dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.settings import Settings
+from orchestration.dbt_build import dbt_build
+from orchestration.landing import evaluate_sensor, sha256_of
+from orchestration.publish import publish, published_version
+from tests.conftest import settings_for
+from tests.ingest.test_pii_scan import clear_values_in, digit_runs_in_warehouse
+from tests.orchestration.helpers import ticket, write_tickets
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+POLL = 0.02
+PATIENCE = 300.0  # seconds: generous, the machine is shared
+
+
+@pytest.fixture(scope="module")
+def full_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A data dir after one successful `pingan run` over the sample (ingest, dbt, GX, publish)."""
+    from orchestration.run import execute, summarise
+
+    data_dir = tmp_path_factory.mktemp("faults_run") / "data"
+    shutil.copytree(sample_root / "landing", data_dir / "landing")
+    shutil.copytree(sample_root / "truth", data_dir / "truth")
+    settings = settings_for(data_dir)
+    result, seconds = execute(settings)
+    assert result.success, summarise(result, seconds).failures
+    return settings
+
+
+@pytest.fixture
+def run_copy(full_run: Settings, tmp_path: Path) -> Settings:
+    target = tmp_path / "data"
+    shutil.copytree(full_run.data_dir, target, symlinks=True)
+    return settings_for(target)
+
+
+def wait_for(condition, what: str, timeout: float = PATIENCE) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(POLL)
+
+
+def pingan(settings: Settings, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PINGAN_DATA_DIR": str(settings.data_dir)}
+    env.pop("PINGAN_DB", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the kill takes dbt's children too
+    )
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by 1",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def raw_state(warehouse: Path) -> dict[str, object]:
+    """Every raw table, whole (ledger included), as sorted rows."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            t: sorted(map(repr, con.execute(f'select * from raw."{t}"').fetchall()))
+            for t in tables(con, "raw")
+        }
+    finally:
+        con.close()
+
+
+def marts_state(warehouse: Path) -> dict[str, int]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0]
+            for t in tables(con, "marts")
+        }
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- SIGKILL
+
+
+def test_sigkill_mid_dbt_build_then_rerun_equals_an_uninterrupted_build(run_copy: Settings):
+    raw_before = raw_state(run_copy.warehouse)
+    marts_before = marts_state(run_copy.warehouse)
+    published_before = published_version(run_copy)
+    log = run_copy.data_dir / "dbt" / "logs" / "dbt.log"
+    log.unlink(missing_ok=True)
+
+    proc = pingan(run_copy, "build")
+    # kill once dbt has built some models and before it finished
+    wait_for(
+        lambda: log.exists() and log.read_text(errors="ignore").count(" OK created ") >= 3,
+        "dbt to build its first models",
+    )
+    kill(proc)
+    assert proc.returncode == -signal.SIGKILL
+    text = log.read_text(errors="ignore")
+    assert "Completed successfully" not in text and "Finished running" not in text
+
+    assert raw_state(run_copy.warehouse) == raw_before  # the ledger and raw tables untouched
+    assert published_version(run_copy) == published_before  # readers never saw it
+
+    result = dbt_build(run_copy)
+    assert result.success, result.summary
+    assert raw_state(run_copy.warehouse) == raw_before
+    assert marts_state(run_copy.warehouse) == marts_before
+
+
+PUBLISH_LOOP = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from orchestration.publish import publish
+    from tests.conftest import settings_for
+    settings = settings_for(Path(sys.argv[1]))
+    while True:
+        publish(settings, run_id="loop")
+    """
+)
+
+
+def test_sigkill_mid_publish_never_leaves_a_half_written_snapshot(run_copy: Settings):
+    before = published_version(run_copy)
+    marts = marts_state(run_copy.warehouse)
+    folder = run_copy.published_warehouse.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PUBLISH_LOOP, str(run_copy.data_dir)],
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        # kill while a new snapshot is being written next to the published one
+        wait_for(lambda: any(folder.glob(".warehouse.*.tmp")), "a publish to start writing")
+    finally:
+        kill(proc)
+
+    # The published path holds one whole snapshot: the old one or a completed new one.
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "warehouse.duckdb"
+    ]
+    assert marts_state(run_copy.published_warehouse) == marts
+    assert published_version(run_copy) is not None
+    # A rerun publishes a new whole snapshot.
+    again = publish(run_copy, run_id="rerun")
+    assert again.version not in (before, None)
+    assert published_version(run_copy) == again.version
+    assert marts_state(run_copy.published_warehouse) == marts
+
+
+# ---------------------------------------------------------------- landing
+
+
+def test_a_growing_file_is_not_loaded_until_it_has_settled(tmp_path: Path):
+    settings = settings_for(tmp_path / "data")
+    path = settings.landing_dir / "hotline" / "12345_工单_20261003.csv"
+    rows = [ticket(n) for n in range(200)]
+    write_tickets(path, rows[:50])
+    whole = path.read_bytes()
+    half = whole[: len(whole) // 2]
+    path.write_bytes(half)  # the source system is still writing
+    seen = path.stat().st_mtime
+
+    decision = evaluate_sensor(settings, "hotline", None, settle_seconds=60, now=seen + 1)
+    assert decision.paths == [] and "still being written" in (decision.skip_reason or "")
+
+    path.write_bytes(whole)  # it finished writing
+    finished = path.stat().st_mtime
+    decision = evaluate_sensor(
+        settings, "hotline", decision.cursor, settle_seconds=60, now=finished + 30
+    )
+    assert decision.paths == []  # not settled yet: modified 30 s ago
+    decision = evaluate_sensor(
+        settings, "hotline", decision.cursor, settle_seconds=60, now=finished + 61
+    )
+    assert decision.paths == [path]
+    cached = json.loads(decision.cursor)["files"][str(path.resolve())]
+    assert cached[2] == sha256_of(path) != hashlib.sha256(half).hexdigest()
+
+
+def test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_the_rest(
+    tmp_path: Path,
+):
+    from ingest.load import ingest_paths
+    from orchestration.landing import pending_for_run
+
+    settings = settings_for(tmp_path / "data")
+    keep = write_tickets(settings.landing_dir / "hotline" / "12345_工单_20261003.csv", [ticket(1)])
+    gone = write_tickets(settings.landing_dir / "hotline" / "12345_工单_20261004.csv", [ticket(2)])
+    first = evaluate_sensor(settings, "hotline", None, settle_seconds=0)
+    assert sorted(first.paths) == [keep, gone]
+    gone.unlink()  # removed by the source system after the sensor saw it
+
+    # The run the sensor requested names the vanished file: it stops with a clear message
+    # naming it, before writing anything.
+    with pytest.raises(FileNotFoundError, match=re.escape(gone.name)):
+        ingest_paths(first.paths, settings)
+    assert not settings.warehouse.exists() or raw_state(settings.warehouse)["load_ledger"] == []
+
+    # The next sensor tick does not stumble on it, and the next pipeline run (which
+    # discovers pending files from the ledger) loads the file that is still there.
+    tick = evaluate_sensor(settings, "hotline", first.cursor, settle_seconds=0)
+    assert str(gone.resolve()) not in json.loads(tick.cursor)["files"]
+    pending = [f.path for f in pending_for_run(settings, "hotline").pending]
+    assert pending == [keep]
+    ingest_paths(pending, settings)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        ledger = con.execute("select file_name, status from raw.load_ledger").fetchall()
+        tickets = con.execute("select ticket_id from raw.hotline_tickets").fetchall()
+    finally:
+        con.close()
+    assert ledger == [(keep.name, "loaded")]
+    assert tickets == [(ticket(1)["ticket_id"],)]
+
+
+# ---------------------------------------------------------------- disk full
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot(
+    run_copy: Settings, small_disk: Path
+):
+    folder = run_copy.published_warehouse.parent
+    shutil.rmtree(folder)
+    os.symlink(small_disk, folder)  # the published folder lives on the small disk
+    first = publish(run_copy, run_id="first")
+    size = first.bytes
+    free = shutil.disk_usage(small_disk).free
+    # leave room for less than half a snapshot
+    (small_disk / "filler").write_bytes(b"\0" * max(free - size // 2, 0))
+
+    with pytest.raises(Exception) as failure:
+        publish(run_copy, run_id="second")
+    message = str(failure.value).strip()
+    assert "space" in message.lower() or "disk" in message.lower(), message
+
+    assert published_version(run_copy) == first.version
+    assert marts_state(run_copy.published_warehouse) == marts_state(run_copy.warehouse)
+    assert not list(small_disk.glob(".warehouse.*.tmp"))  # the partial file was removed
+    (small_disk / "filler").unlink()
+    assert publish(run_copy, run_id="third").version != first.version
+
+
+# ---------------------------------------------------------------- concurrent readers
+
+PROCESS_READER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import duckdb
+    path, stop = sys.argv[1], sys.argv[2]
+    seen, errors, mixed, reads = {}, [], [], 0
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(path, read_only=True)
+            try:
+                version, = con.execute("select version from meta.publication").fetchone()
+                n, lo, hi = con.execute(
+                    "select count(*), min(n), max(n) from marts.fault_marker").fetchone()
+            finally:
+                con.close()
+            reads += 1
+            seen[version] = n
+            if not (n == lo == hi):
+                mixed.append([version, n, lo, hi])
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        time.sleep(0.005)
+    print(json.dumps({"reads": reads, "seen": seen, "errors": errors[:5], "mixed": mixed[:5]}))
+    """
+)
+
+
+def test_concurrent_readers_see_whole_snapshots_while_runs_publish(
+    run_copy: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    from dashboards import data
+
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(run_copy.data_dir))
+    monkeypatch.delenv("PINGAN_DB", raising=False)
+
+    def mark(generation: int) -> None:
+        """Make the working warehouse of publish ``generation`` recognisable: n rows of n."""
+        con = duckdb.connect(str(run_copy.warehouse))
+        try:
+            con.execute(
+                "create or replace table marts.fault_marker as select ? as n from range(?)",
+                [generation, generation],
+            )
+        finally:
+            con.close()
+
+    mark(1)
+    versions = {publish(run_copy, run_id="gen1").version: 1}
+    stop = run_copy.data_dir / "stop-readers"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", PROCESS_READER, str(run_copy.published_warehouse), str(stop)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    module_reads: list[tuple[str, int, int, int]] = []
+    module_errors: list[str] = []
+
+    def dashboards_reader() -> None:
+        while not stop.exists():
+            try:
+                # one query: the version and the rows of the same file
+                row = data.query(
+                    "select (select version from meta.publication) as version, "
+                    "count(*) as n, min(n) as lo, max(n) as hi from marts.fault_marker"
+                ).iloc[0]
+                module_reads.append((str(row.version), int(row.n), int(row.lo), int(row.hi)))
+            except Exception as exc:
+                module_errors.append(f"{type(exc).__name__}: {exc}")
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=dashboards_reader, daemon=True)
+    thread.start()
+    try:
+        for generation in range(2, 8):
+            wait_for(
+                lambda g=generation: len(module_reads) > 3 * g, "the dashboards reader to read"
+            )
+            mark(generation)
+            versions[publish(run_copy, run_id=f"gen{generation}").version] = generation
+            time.sleep(0.2)
+    finally:
+        stop.touch()
+        thread.join(timeout=PATIENCE)
+        out, _ = reader.communicate(timeout=PATIENCE)
+    report = json.loads(out)
+
+    assert report["errors"] == [] and module_errors == []
+    assert report["mixed"] == []
+    assert report["reads"] > 20 and len(module_reads) > 20
+    # every version read is one that was published, with that publish's rows
+    assert {v: versions.get(v) for v in report["seen"]} == report["seen"]
+    assert all(versions.get(v) == n == lo == hi for v, n, lo, hi in module_reads)
+    # the dashboards followed the publishes (it did not keep reading the first file)
+    assert len({v for v, *_ in module_reads}) >= 3
+
+
+# ---------------------------------------------------------------- personal data scan
+
+DIGITS = re.compile(rb"[0-9][0-9 \-]{9,}[0-9Xx]")
+
+
+def digit_runs_in_file(path: Path) -> set[str]:
+    """Digit runs of 11+ digits in a file's bytes (spaces and dashes inside removed)."""
+    runs: set[str] = set()
+    for m in DIGITS.finditer(path.read_bytes()):
+        run = re.sub(rb"[ \-]", b"", m.group()).decode().upper()
+        # every window an ID (18) or a mobile (11) could occupy
+        for width in (11, 15, 18):
+            runs.update(run[i : i + width] for i in range(len(run) - width + 1))
+    return runs
+
+
+def test_no_clear_id_or_mobile_number_in_anything_pingan_writes(
+    full_run: Settings, sample_root: Path
+):
+    clear = clear_values_in(sample_root / "landing")
+    assert len(clear) > 100
+    written = [
+        p
+        for p in full_run.data_dir.rglob("*")
+        if p.is_file()
+        and not p.is_relative_to(full_run.landing_dir)
+        and not p.is_relative_to(full_run.truth_dir)
+    ]
+    kinds = {p.relative_to(full_run.data_dir).parts[0] for p in written}
+    # warehouse, published snapshot, logs, GX data docs, Dagster storage
+    assert {"warehouse.duckdb", "published", "logs", "gx", "dagster"} <= kinds, kinds
+    assert any(p.suffix == ".html" for p in written)  # GX data docs were built
+
+    leaks: dict[str, list[str]] = {}
+    for path in written:
+        found = digit_runs_in_file(path)
+        if path.suffix == ".duckdb":
+            found |= digit_runs_in_warehouse(path)
+        hits = clear & found
+        if hits:
+            leaks[str(path.relative_to(full_run.data_dir))] = sorted(hits)[:3]
+    assert leaks == {}
+
+
+def test_the_file_scan_finds_a_planted_leak(sample_root: Path, tmp_path: Path):
+    clear = sorted(clear_values_in(sample_root / "landing"))
+    log = tmp_path / "leaky.log"
+    spaced = f"{clear[0][:3]} {clear[0][3:7]} {clear[0][7:]}"  # written with spaces
+    log.write_text(f"2026-10-01 回电 {spaced}。\n", encoding="utf-8")
+    assert clear[0] in digit_runs_in_file(log)
