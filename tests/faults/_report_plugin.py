@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-artifacts" / "faults.json"
 SUITE = "tests/faults/"
+NOT_FAULTS = ("tests/faults/test_report.py",)  # the renderer's own tests
 
 # test function name (without parameters) -> (fault or attack, what was checked)
 ROWS: dict[str, tuple[str, str]] = {
@@ -117,6 +118,14 @@ ROWS: dict[str, tuple[str, str]] = {
         "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 文档/Dagster 存储)",
         "no clear ID number or mobile number from the sample is found",
     ),
+    "test_the_file_scan_finds_a_planted_leak": (
+        "扫描自检: 植入的泄漏",
+        "the file scan finds a clear number planted in a log, even written with spaces",
+    ),
+    "test_the_report_table_replaces_only_the_text_between_the_markers": (
+        "报告生成自检",
+        "the README table is rendered between the markers only",
+    ),
 }
 
 _results: dict[str, str] = {}
@@ -129,7 +138,7 @@ def _name(item: pytest.Item) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    if not item.nodeid.startswith(SUITE):
+    if not item.nodeid.startswith(SUITE) or item.nodeid.startswith(NOT_FAULTS):
         return report
     name = _name(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):

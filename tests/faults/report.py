@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-artifacts" / "faults.json"
 README = ROOT / "README.md"
 START, END = "<!-- faults:start -->", "<!-- faults:end -->"
-MARK = {"passed": "✅ passed", "failed": "❌ failed", "skipped": "⏭ skipped"}
+MARK = {
+    "passed": "✅ passed",
+    "failed": "❌ failed",
+    "skipped": "⏭ skipped",
+    "xfail (known bug)": "⚠️ known bug (xfail, reported)",
+}
 
 
 def table(rows: list[dict[str, str]]) -> str:
