@@ -86,7 +86,7 @@ ROWS: dict[str, tuple[str, str]] = {
         "publish fails with a clear error; the previous snapshot stays readable; no temp left",
     ),
     "test_concurrent_readers_see_whole_snapshots_while_runs_publish": (
-        "并发读取 (看板数据模块 + DuckDB 读进程) 与反复发布",
+        "并发读取 (看板数据模块 + 独立 DuckDB 读进程) 与 7 次发布",
         "zero lock errors, every read sees one whole version",
     ),
     # abuse (tests/faults/test_abuse.py)
@@ -96,7 +96,7 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     "test_sql_injection_through_url_query_parameters_changes_nothing": (
         "SQL 注入: 页面 URL 参数",
-        "every page renders without error and shows no extra rows",
+        "every page renders without a query error; the lead page shows nothing",
     ),
     "test_an_officer_crafting_a_district_parameter_reads_only_the_own_district": (
         "区县人员篡改参数读取其他区县",
