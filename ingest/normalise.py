@@ -122,6 +122,8 @@ def parse_flag(expr: Expr) -> Expr:
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 # Serials of 1970-01-01 .. 2099-12-31: a bare number outside is not a date.
 _EXCEL_MIN, _EXCEL_MAX = 25569.0, 73415.0
+# Years a source value can mean (birth dates included).
+_EARLIEST_YEAR, _LATEST_YEAR = 1900, 2100
 # Dates (birth dates) may be older: from serial 1000 (1902-09-26).
 _EXCEL_DATE_MIN = 1000.0
 
@@ -187,6 +189,7 @@ def parse_timestamp(expr: Expr, earliest_serial: float = _EXCEL_MIN) -> Expr:
         .then(from_serial.dt.round("1s"))
         .otherwise(None)
         .cast(pl.Datetime("us"))
+        .pipe(_plausible)
     )
 
 
@@ -263,7 +266,14 @@ def _with(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
 
 
 def _strptime(values: pl.Series, layout: str) -> pl.Series:
-    return values.str.strptime(pl.Datetime("us"), layout, strict=False)
+    # chrono reads "1-1-1" as year 1: the fast path takes four-digit years only.
+    parsed = values.str.strptime(pl.Datetime("us"), layout, strict=False)
+    return pl.select(pl.when(values.str.contains(r"^[0-9]{4}")).then(parsed)).to_series()
+
+
+def _plausible(stamps: Expr) -> Expr:
+    """Years the sources can mean; anything else (year 0, 9999) is unreadable, not a date."""
+    return pl.when(stamps.dt.year().is_between(_EARLIEST_YEAR, _LATEST_YEAR)).then(stamps)
 
 
 def parse_timestamp_column(values: pl.Series) -> pl.Series:
@@ -272,7 +282,8 @@ def parse_timestamp_column(values: pl.Series) -> pl.Series:
     done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
     for layout in _FAST_TIMESTAMPS:
         done = _patch(done, text, partial(_strptime, layout=layout))
-    return _patch(done, text, _with(parse_timestamp)).alias(values.name)
+    done = _patch(done, text, _with(parse_timestamp))
+    return pl.select(_plausible(pl.lit(done))).to_series().alias(values.name)
 
 
 def parse_date_column(values: pl.Series) -> pl.Series:
@@ -281,6 +292,7 @@ def parse_date_column(values: pl.Series) -> pl.Series:
     done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
     for layout in _FAST_TIMESTAMPS:
         done = _patch(done, text, partial(_strptime, layout=layout))
+    done = pl.select(_plausible(pl.lit(done))).to_series()
     return _patch(done.dt.date(), text, _with(parse_date)).alias(values.name)
 
 

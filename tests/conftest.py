@@ -14,6 +14,9 @@ import pytest
 
 from ingest.settings import Settings
 
+# Records each fault test's outcome for README's fault table (tests/faults/report.py).
+pytest_plugins = ["tests.faults._report_plugin"]
+
 # Small enough for CI, large enough that every quirk and planted pattern occurs.
 TEST_SCALE = "test"
 TEST_MONTHS = 3

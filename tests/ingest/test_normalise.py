@@ -281,3 +281,14 @@ def test_bare_excel_serials_in_date_columns_reach_back_before_1970() -> None:
         == [dt.date(1966, 11, 19)] * 2
     )
     assert apply(parse_timestamp, ["24430"]) == [None]  # an event time that early is not a serial
+
+
+def test_short_and_implausible_years_are_unreadable_on_both_paths() -> None:
+    import polars as pl
+
+    from ingest.normalise import parse_timestamp_column
+
+    texts = ["1-1-1", "0-1-1", "0000-01-01 00:00:00", "9999-01-01", "2026-10-03"]
+    expected = [None, None, None, None, dt.datetime(2026, 10, 3)]
+    assert apply(parse_timestamp, texts) == expected
+    assert parse_timestamp_column(pl.Series(texts)).to_list() == expected
