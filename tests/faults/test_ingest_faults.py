@@ -197,16 +197,8 @@ def test_out_of_order_days_keep_the_newest_version(tmp_path: Path, settings: Set
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+def small_disk(small_disk_of) -> Path:
+    return small_disk_of("6m")
 
 
 def test_disk_full_fails_clearly_and_keeps_the_files_already_loaded(

@@ -259,16 +259,8 @@ def test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_th
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+def small_disk(small_disk_of) -> Path:
+    return small_disk_of("40m")
 
 
 def test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot(
