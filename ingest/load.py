@@ -15,7 +15,6 @@ staging models keep the newest version of each key.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from ingest.normalise import (
     clean_free_text_column,
     clean_text,
     normalise_address,
+    on_series,
     parse_date_column,
     parse_decimal,
     parse_flag,
@@ -70,7 +70,9 @@ ID_REASON = "invalid ID number (form, birth date or GB 11643 check digit)"
 def parse_column(col: Column, values: pl.Series) -> tuple[pl.Series, pl.Series | None]:
     """The parsed column, and where a delivered value could not be read (None: cannot fail)."""
     if col.kind in ("text", "address"):
-        return by_distinct(values, clean_text) if col.kind == "address" else _clean(values), None
+        return by_distinct(values, clean_text) if col.kind == "address" else on_series(clean_text)(
+            values
+        ), None
     if col.kind == "free_text":
         return clean_free_text_column(values), None
     if col.kind in ("timestamp", "date"):
@@ -80,16 +82,12 @@ def parse_column(col: Column, values: pl.Series) -> tuple[pl.Series, pl.Series |
     elif col.kind == "id_number":
         parsed = normalise_id_numbers(values)
     elif col.kind == "phone":  # mostly distinct: parsed value by value
-        parsed = pl.DataFrame({"v": values}).select(normalise_phone(pl.col("v")).alias("v"))["v"]
+        parsed = on_series(normalise_phone)(values)
     else:
         parsed = by_distinct(values, DISTINCT_PARSERS[col.kind])
     if col.kind == "enum":
         return parsed, parsed.is_not_null() & ~parsed.is_in(col.values)
     return parsed, unreadable(parsed, values)
-
-
-def _clean(values: pl.Series) -> pl.Series:
-    return pl.DataFrame({"v": values}).select(clean_text(pl.col("v")).alias("v"))["v"]
 
 
 def failure_reason(col: Column) -> str:
@@ -507,7 +505,3 @@ def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
         summary["rows_rejected"] += r.rows_rejected
         summary["rows_warned"] += r.rows_warned
     return summary
-
-
-def to_json(results: Sequence[FileResult]) -> str:
-    return json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=2)

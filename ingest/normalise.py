@@ -261,7 +261,8 @@ def _patch(done: pl.Series, text: pl.Series, parse: Callable[[pl.Series], pl.Ser
     return done.scatter(todo.arg_true(), parse(text.filter(todo)).cast(done.dtype))
 
 
-def _with(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
+def on_series(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
+    """An expression parser as a function of a Series (same values, same order)."""
     return lambda values: pl.DataFrame({"v": values}).select(parser(pl.col("v")).alias("v"))["v"]
 
 
@@ -276,33 +277,34 @@ def _plausible(stamps: Expr) -> Expr:
     return pl.when(stamps.dt.year().is_between(_EARLIEST_YEAR, _LATEST_YEAR)).then(stamps)
 
 
-def parse_timestamp_column(values: pl.Series) -> pl.Series:
-    """:func:`parse_timestamp` over a column, with strptime fast paths."""
+def _fast_timestamps(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The stripped text, and what the strptime layouts read of it (plausible years only)."""
     text = values.str.strip_chars(_STRIP)
     done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
     for layout in _FAST_TIMESTAMPS:
         done = _patch(done, text, partial(_strptime, layout=layout))
-    done = _patch(done, text, _with(parse_timestamp))
-    return pl.select(_plausible(pl.lit(done))).to_series().alias(values.name)
+    return text, pl.select(_plausible(pl.lit(done))).to_series()
+
+
+def parse_timestamp_column(values: pl.Series) -> pl.Series:
+    """:func:`parse_timestamp` over a column, with strptime fast paths."""
+    text, done = _fast_timestamps(values)
+    return _patch(done, text, on_series(parse_timestamp)).alias(values.name)
 
 
 def parse_date_column(values: pl.Series) -> pl.Series:
     """:func:`parse_date` over a column, with the timestamp fast paths."""
-    text = values.str.strip_chars(_STRIP)
-    done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
-    for layout in _FAST_TIMESTAMPS:
-        done = _patch(done, text, partial(_strptime, layout=layout))
-    done = pl.select(_plausible(pl.lit(done))).to_series()
-    return _patch(done.dt.date(), text, _with(parse_date)).alias(values.name)
+    text, done = _fast_timestamps(values)
+    return _patch(done.dt.date(), text, on_series(parse_date)).alias(values.name)
 
 
 def clean_free_text_column(values: pl.Series) -> pl.Series:
     """:func:`clean_free_text` over a column, scrubbing only values that hold digit runs."""
-    text = _with(clean_text)(values)
+    text = on_series(clean_text)(values)
     suspect = text.str.contains(r"[0-9０-９]{3}").fill_null(False)
     if not suspect.any():
         return text.alias(values.name)
-    return text.scatter(suspect.arg_true(), _with(clean_free_text)(text.filter(suspect))).alias(
+    return text.scatter(suspect.arg_true(), on_series(clean_free_text)(text.filter(suspect))).alias(
         values.name
     )
 
@@ -310,7 +312,7 @@ def clean_free_text_column(values: pl.Series) -> pl.Series:
 def by_distinct(values: pl.Series, parser: Callable[[Expr], Expr]) -> pl.Series:
     """``parser`` applied to each distinct value once, mapped back (low-cardinality columns)."""
     distinct = values.drop_nulls().unique()
-    parsed = _with(parser)(distinct)
+    parsed = on_series(parser)(distinct)
     return values.replace_strict(distinct, parsed, default=None, return_dtype=parsed.dtype).alias(
         values.name
     )
@@ -322,7 +324,7 @@ def unreadable(parsed: pl.Series, values: pl.Series) -> pl.Series:
     flags = pl.Series(values.name, [False] * len(values), dtype=pl.Boolean)
     if not candidates.any():
         return flags
-    delivered = _with(clean_text)(values.filter(candidates)).is_not_null()
+    delivered = on_series(clean_text)(values.filter(candidates)).is_not_null()
     return flags.scatter(candidates.arg_true(), delivered)
 
 
