@@ -68,12 +68,28 @@ PAGES = {
         "pages/data_quality.py", title="数据质量", icon=":material/fact_check:"
     ),
 }
-# Pages per role; district officers do not get the data-quality page.
+# Pages in each role's menu; district officers do not get the data-quality page.
 ROLE_PAGES = {
     "leader": list(PAGES),
     "analyst": list(PAGES),
     "district": [p for p in PAGES if p != "data_quality"],
 }
+
+
+def navigation_for(role: str) -> list[StreamlitPage]:
+    """The role's menu, plus every other page registered hidden.
+
+    A page outside the menu is still routed to its own script, whose role check
+    refuses it, says so and writes the refusal to the access log. Left out of the
+    navigation, Streamlit would quietly show the default page instead, and an officer
+    typing ``/data_quality`` would leave no trace."""
+    menu = ROLE_PAGES[role]
+    outside = [
+        st.Page(f"pages/{name}.py", title=p.title, url_path=p.url_path, visibility="hidden")
+        for name, p in PAGES.items()
+        if name not in menu
+    ]
+    return [PAGES[name] for name in menu] + outside
 
 
 def _login_at(url_path: str) -> StreamlitPage:
@@ -97,4 +113,4 @@ else:
         where = user.district if user.scope.restricted else "全市"
         st.markdown(f"**{user.display_name}**（{user.role_label}，{where}）")
         st.button("退出登录", key="logout", on_click=logout)
-    st.navigation([PAGES[name] for name in ROLE_PAGES[user.role]]).run()
+    st.navigation(navigation_for(user.role)).run()

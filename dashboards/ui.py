@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import auth, data, fmt
+from dashboards import access_log, auth, data, fmt
 from dashboards.auth import User
 
 # Column kinds of display tables: how a value is shown.
@@ -47,13 +47,25 @@ def current_user() -> User | None:
         st.stop()
 
 
-def require_user(*, roles: tuple[str, ...] = ("leader", "analyst", "district")) -> User:
+def require_user(
+    *, roles: tuple[str, ...] = ("leader", "analyst", "district"), page: str = ""
+) -> User:
     """The logged-in user; stops the page for anyone else (also when a page is run directly)."""
     user = current_user()
     if user is None:
         st.warning("请先登录。")
         st.stop()
     if user.role not in roles:
+        # A refused page is an access attempt like a refused lead: it goes in the log.
+        access_log.record(
+            data.settings(),
+            user=user.username,
+            role=user.role,
+            district=user.district,
+            action="view_page",
+            target=page,
+            allowed=False,
+        )
         st.error("您的角色无权访问此页面。")
         st.stop()
     return user
@@ -75,7 +87,7 @@ def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[Use
     The footer (``<title> · 数据快照 … · 已加载``) is the last element of every page;
     the browser tests and the benchmark wait for it."""
     started = time.perf_counter()
-    user = require_user(**access)
+    user = require_user(page=title, **access)
     st.title(title)
     scope_text = f"{user.district}" if user.scope.restricted else "全市"
     st.caption(f"{subtitle + ' · ' if subtitle else ''}范围：{scope_text}")

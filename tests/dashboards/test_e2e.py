@@ -38,12 +38,17 @@ KEY_CONTENT = {
 
 
 @pytest.fixture(scope="module")
-def server(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_settings(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The served app's data dir: the shared snapshot, its own access log."""
     data_dir = tmp_path_factory.mktemp("e2e_data")
     os.symlink(snapshot_root / "published", data_dir / "published")
-    settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+    return Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def server(server_settings: Settings) -> Iterator[str]:
     port = serve.free_port()
-    proc = serve.start(port, settings, quiet=True, env={"PINGAN_DASHBOARD_USERS": ""})
+    proc = serve.start(port, server_settings, quiet=True, env={"PINGAN_DASHBOARD_USERS": ""})
     try:
         serve.wait_ready(port, proc)
         yield serve.url(port)
@@ -112,6 +117,30 @@ def test_district_officer_sees_only_the_own_district(server, page):
         assert "崇川区" in text
         assert [f for f in foreign if f in text] == [], title
         page.screenshot(path=str(ARTIFACTS / f"chongchuan_{title}.png"), full_page=True)
+
+
+def test_an_officer_typing_the_data_quality_address_is_refused_and_logged(
+    server, page, server_settings
+):
+    from dashboards import access_log
+
+    def refusals() -> list[tuple]:
+        return [
+            e[4:6] for e in access_log.entries(server_settings) if e[1] == "tongzhou" and not e[-1]
+        ]
+
+    before = refusals()
+    page.goto(server)  # the server learns its pages from the first session
+    page.get_by_label("用户名").wait_for()
+    page.goto(f"{server}/data_quality")
+    page.get_by_label("用户名").fill("tongzhou")
+    page.get_by_label("密码").fill(PASSWORDS["tongzhou"])
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("您的角色无权访问此页面。").wait_for()
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    assert "数据质量" not in browser.nav_titles(page)
+    assert refusals() == [*before, ("view_page", "数据质量")]
+    page.screenshot(path=str(ARTIFACTS / "tongzhou_refused_data_quality.png"), full_page=True)
 
 
 def test_a_wrong_password_is_refused_and_logout_returns_to_the_form(server, page):

@@ -106,13 +106,10 @@ ROWS: dict[str, tuple[str, str]] = {
         "区县人员读取辖区外线索",
         "denied; access log records the refusal",
     ),
-    "test_an_officer_opening_the_data_quality_page_is_denied": (
+    "test_an_officer_opening_the_data_quality_page_is_denied_and_logged": (
         "区县人员打开数据质量页",
-        "denied: not in the officer's navigation, every data-quality function refuses",
-    ),
-    "test_an_officer_opening_the_data_quality_page_is_logged": (
-        "区县人员打开数据质量页: 留痕",
-        "the refusal is written to the access log (known gap: it is not)",
+        "denied by the page's role check though hidden from the menu; every data-quality "
+        "function refuses; the access log records the refusal",
     ),
     "test_no_clear_id_or_mobile_number_in_anything_pingan_writes": (
         "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 文档/Dagster 存储)",
