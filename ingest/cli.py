@@ -32,8 +32,8 @@ def storage_fault(exc: BaseException) -> str | None:
 
 
 def run_ingest(paths: Sequence[str], settings: Settings) -> int:
-    """Exit 0 when every file was loaded or a duplicate, 1 when any was rejected or the run
-    failed, 2 on bad use."""
+    """Exit 0 when every file was loaded or a duplicate, 1 when any was rejected, vanished
+    while the run went, or the run failed, 2 on bad use."""
     results: list[FileResult] = []
     try:
         for result in iter_ingest([Path(p) for p in paths], settings):
@@ -49,9 +49,10 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
         print(f"pingan ingest: {message}", file=sys.stderr)
         return 1
     s = ledger_summary(results)
+    missing = f", {s['missing']} missing" if s["missing"] else ""
     print(
         f"total: {s['files']} files ({s['loaded']} loaded, {s['duplicate']} duplicate, "
-        f"{s['rejected']} rejected); rows read {s['rows_read']}, loaded {s['rows_loaded']}, "
+        f"{s['rejected']} rejected{missing}); rows read {s['rows_read']}, loaded {s['rows_loaded']}, "
         f"rejected {s['rows_rejected']}, with warnings {s['rows_warned']} -> {settings.warehouse}"
     )
-    return 1 if s["rejected"] else 0
+    return 1 if s["rejected"] or s["missing"] else 0

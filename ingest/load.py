@@ -54,6 +54,7 @@ from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
 
 IGNORED_NAMES = (".", "~$")  # hidden files and Office lock files are not deliveries
+MISSING = "missing"  # ledger status of a file that vanished before it could be read
 
 # Expression parsers of the kinds whose columns repeat a few values (run once
 # per distinct value); text-like kinds are cheap and run on every value.
@@ -106,9 +107,9 @@ class FileResult:
 
     file_name: str
     file_path: str
-    file_sha256: str
+    file_sha256: str | None  # None: the file vanished before it could be read
     entity: str | None
-    status: str  # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected | missing
     rows_read: int
     rows_loaded: int
     rows_rejected: int
@@ -318,7 +319,7 @@ class Loader:
     def _ledger(
         self,
         path: Path,
-        sha: str,
+        sha: str | None,
         entity: str | None,
         status: str,
         read: int,
@@ -329,13 +330,14 @@ class Loader:
         now: datetime,
         seq: int,
     ) -> FileResult:
+        size = path.stat().st_size if status != MISSING else None
         self.con.execute(
             "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 path.name,
                 str(path),
                 sha,
-                path.stat().st_size,
+                size,
                 entity,
                 status,
                 read,
@@ -351,8 +353,33 @@ class Loader:
             path.name, str(path), sha, entity, status, read, loaded, rejected, warned, reason
         )
 
+    def record_missing(self, path: Path) -> FileResult:
+        """A file named for this run that is gone: a ledger row says so, and the run goes on.
+
+        The source system may withdraw or rename a delivery after the sensor saw it; no
+        byte was read, so nothing is lost, but the ledger keeps the trace."""
+        self.con.begin()
+        result = self._ledger(
+            path,
+            None,
+            None,
+            MISSING,
+            0,
+            0,
+            0,
+            0,
+            "file vanished before it could be read (removed or renamed after it was seen)",
+            shanghai_now(),
+            self._next_seq(),
+        )
+        self.con.commit()
+        return result
+
     def load_file(self, path: Path) -> FileResult:
-        sha = file_sha256(path)
+        try:
+            sha = file_sha256(path)
+        except FileNotFoundError:
+            return self.record_missing(path)
         # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
         found = self.con.execute(
             "select entity from raw.load_ledger where file_sha256 = ? and status = 'loaded' limit 1",
@@ -466,25 +493,37 @@ class Loader:
         return result
 
 
-def iter_ingest(paths: Sequence[Path | str], settings: Settings) -> Iterator[FileResult]:
+def iter_ingest(
+    paths: Sequence[Path | str], settings: Settings, *, missing_ok: bool = False
+) -> Iterator[FileResult]:
     """Ingest every file under ``paths`` into ``settings.warehouse``, yielding a result per file.
 
     Each file is committed before the next starts, so an interruption keeps
-    the files already done and loses none: a rerun loads the rest.
+    the files already done and loses none: a rerun loads the rest. A named file that
+    does not exist is an error (a mistyped path) unless ``missing_ok``, which pipeline
+    runs set: their files were seen by a sensor and may be withdrawn since, so each
+    gets a ``missing`` ledger row and the others still load. A file that vanishes
+    after the run has started is recorded as ``missing`` either way.
     """
-    files = discover(Path(p) for p in paths)
+    named = [Path(p) for p in paths]
+    gone = [p for p in named if missing_ok and not p.exists()]
+    files = discover(p for p in named if p not in gone)
     con = connect_warehouse(settings.warehouse)
     try:
         loader = Loader(con, settings)
+        for f in gone:
+            yield loader.record_missing(f.absolute())
         for f in files:
             yield loader.load_file(f)
     finally:
         con.close()
 
 
-def ingest_paths(paths: Sequence[Path | str], settings: Settings) -> list[FileResult]:
+def ingest_paths(
+    paths: Sequence[Path | str], settings: Settings, *, missing_ok: bool = False
+) -> list[FileResult]:
     """Ingest every file under ``paths``; one result per file."""
-    return list(iter_ingest(paths, settings))
+    return list(iter_ingest(paths, settings, missing_ok=missing_ok))
 
 
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
@@ -493,6 +532,7 @@ def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
         "loaded": 0,
         "duplicate": 0,
         "rejected": 0,
+        MISSING: 0,
         "rows_read": 0,
         "rows_loaded": 0,
         "rows_rejected": 0,

@@ -16,10 +16,10 @@ LEDGER_DDL = """
 create table if not exists raw.load_ledger (
     file_name     varchar not null,
     file_path     varchar,
-    file_sha256   varchar not null,
+    file_sha256   varchar,            -- null only for a file that vanished unread
     file_bytes    bigint,
     entity        varchar,
-    status        varchar not null,   -- loaded | duplicate | rejected
+    status        varchar not null,   -- loaded | duplicate | rejected | missing
     rows_read     bigint not null,
     rows_loaded   bigint not null,
     rows_rejected bigint not null,
@@ -62,10 +62,22 @@ def raw_table_ddl(ent: Entity) -> str:
     return f"create table if not exists raw.{ent.name} (\n    {cols}\n)"
 
 
+def _allow_missing_files(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses created before the ``missing`` status required a file hash in every
+    ledger row; a file that vanished before it could be read has none."""
+    required = con.execute(
+        "select is_nullable = 'NO' from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'load_ledger' and column_name = 'file_sha256'"
+    ).fetchall()
+    if required and required[0][0]:
+        con.execute("alter table raw.load_ledger alter column file_sha256 drop not null")
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema and every raw table if missing (idempotent)."""
     con.execute("create schema if not exists raw")
     con.execute(LEDGER_DDL)
+    _allow_missing_files(con)
     con.execute(REJECTED_DDL)
     con.execute(WARNINGS_DDL)
     for ent in ENTITIES:

@@ -109,7 +109,10 @@ def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, st
         ).fetchone()
         if not exists or not exists[0]:
             return set()
-        rows = con.execute("select distinct file_name, file_sha256 from raw.load_ledger").fetchall()
+        rows = con.execute(
+            "select distinct file_name, file_sha256 from raw.load_ledger "
+            "where file_sha256 is not null"
+        ).fetchall()
     finally:
         con.close()
     return {(str(name), str(sha)) for name, sha in rows}

@@ -38,7 +38,9 @@ class RunSummary:
             f"pingan run {self.run_id[:8]}: {'ok' if self.success else 'FAILED'} "
             f"in {self.seconds:.1f} s",
             f"  files:     {self.files['loaded']} loaded, {self.files['duplicate']} duplicate, "
-            f"{self.files['rejected']} rejected ({self.rows_loaded} rows loaded)",
+            f"{self.files['rejected']} rejected"
+            + (f", {self.files['missing']} missing" if self.files["missing"] else "")
+            + f" ({self.rows_loaded} rows loaded)",
             f"  dbt:       {self.dbt_models} models built, {self.dbt_tests['passed']} tests passed, "
             f"{self.dbt_tests['warned']} warnings, {self.dbt_tests['failed']} failed",
             f"  GX checks: {self.gx['passed']} passed, {self.gx['warned']} warnings, "
@@ -71,6 +73,7 @@ def summarise(result, seconds: float) -> RunSummary:
             for status in ("loaded", "duplicate", "rejected"):
                 s.files[status] += int(md.get(f"files_{status}", 0))
             s.files["rejected"] += int(md.get("files_unrecognised", 0))
+            s.files["missing"] += int(md.get("files_missing", 0))
             s.rows_loaded += int(md.get("rows_loaded", 0))
         elif key == PUBLISHED_KEY:
             s.published_version = str(md.get("version"))

@@ -7,7 +7,12 @@ import streamlit as st
 
 from dashboards import data, fmt, ui
 
-STATUS = {"loaded": "已入库", "duplicate": "重复文件", "rejected": "整体拒收"}
+STATUS = {
+    "loaded": "已入库",
+    "duplicate": "重复文件",
+    "rejected": "整体拒收",
+    "missing": "文件缺失",
+}
 KINDS = {"gx": "数据校验", "freshness": "时效检查"}
 
 with ui.page(

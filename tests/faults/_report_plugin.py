@@ -77,9 +77,14 @@ ROWS: dict[str, tuple[str, str]] = {
         "传感器看到仍在写入的文件",
         "sensor requests no run while the file grows; requests it whole once settled",
     ),
-    "test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_the_rest": (
+    "test_a_file_removed_after_being_seen_is_recorded_missing_and_the_rest_loads": (
         "文件在被看到后被删除",
-        "the requested run stops naming the file, writes nothing; the next run loads the rest",
+        "the requested run records it as missing in the ledger and loads the other files; "
+        "delivered again, it loads",
+    ),
+    "test_a_mistyped_path_on_the_command_line_is_still_an_error": (
+        "命令行中写错的文件路径",
+        "a clear error naming the path; nothing written",
     ),
     "test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot": (
         "发布时磁盘写满 (tmpfs)",

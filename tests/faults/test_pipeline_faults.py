@@ -219,7 +219,7 @@ def test_a_growing_file_is_not_loaded_until_it_has_settled(tmp_path: Path):
     assert cached[2] == sha256_of(path) != hashlib.sha256(half).hexdigest()
 
 
-def test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_the_rest(
+def test_a_file_removed_after_being_seen_is_recorded_missing_and_the_rest_loads(
     tmp_path: Path,
 ):
     from ingest.load import ingest_paths
@@ -232,27 +232,42 @@ def test_a_file_removed_after_being_seen_fails_clearly_and_the_next_run_loads_th
     assert sorted(first.paths) == [keep, gone]
     gone.unlink()  # removed by the source system after the sensor saw it
 
-    # The run the sensor requested names the vanished file: it stops with a clear message
-    # naming it, before writing anything.
-    with pytest.raises(FileNotFoundError, match=re.escape(gone.name)):
-        ingest_paths(first.paths, settings)
-    assert not settings.warehouse.exists() or raw_state(settings.warehouse)["load_ledger"] == []
-
-    # The next sensor tick does not stumble on it, and the next pipeline run (which
-    # discovers pending files from the ledger) loads the file that is still there.
-    tick = evaluate_sensor(settings, "hotline", first.cursor, settle_seconds=0)
-    assert str(gone.resolve()) not in json.loads(tick.cursor)["files"]
-    pending = [f.path for f in pending_for_run(settings, "hotline").pending]
-    assert pending == [keep]
-    ingest_paths(pending, settings)
+    # The run the sensor requested (as the ingest asset calls it) records the vanished
+    # file in the ledger with its reason and loads the file that is still there.
+    results = {r.file_name: r for r in ingest_paths(first.paths, settings, missing_ok=True)}
+    assert results[gone.name].status == "missing"
+    assert "vanished" in (results[gone.name].reason or "")
+    assert results[keep.name].status == "loaded"
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        ledger = con.execute("select file_name, status from raw.load_ledger").fetchall()
+        ledger = con.execute(
+            "select file_name, status, file_sha256 is null from raw.load_ledger order by file_name"
+        ).fetchall()
         tickets = con.execute("select ticket_id from raw.hotline_tickets").fetchall()
     finally:
         con.close()
-    assert ledger == [(keep.name, "loaded")]
+    assert ledger == [(keep.name, "loaded", False), (gone.name, "missing", True)]
     assert tickets == [(ticket(1)["ticket_id"],)]
+
+    # The next sensor tick does not stumble on it; nothing is pending any more.
+    tick = evaluate_sensor(settings, "hotline", first.cursor, settle_seconds=0)
+    assert str(gone.resolve()) not in json.loads(tick.cursor)["files"]
+    assert pending_for_run(settings, "hotline").pending == []
+
+    # Delivered again later, the file is new to the ledger and loads.
+    write_tickets(gone, [ticket(2)])
+    again = [f.path for f in pending_for_run(settings, "hotline").pending]
+    assert again == [gone]
+    assert [r.status for r in ingest_paths(again, settings)] == ["loaded"]
+
+
+def test_a_mistyped_path_on_the_command_line_is_still_an_error(tmp_path: Path):
+    from ingest.load import ingest_paths
+
+    settings = settings_for(tmp_path / "data")
+    with pytest.raises(FileNotFoundError, match="no_such_file.csv"):
+        ingest_paths([tmp_path / "no_such_file.csv"], settings)
+    assert not settings.warehouse.exists()
 
 
 # ---------------------------------------------------------------- disk full

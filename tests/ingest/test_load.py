@@ -228,3 +228,51 @@ def test_cli_prints_a_line_per_file_and_exits_1_when_a_file_is_rejected(
     assert pingan(["ingest", str(landing / "12345_工单_20261003.csv")]) == 0
     assert pingan(["ingest", str(tmp_path / "missing")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_file_vanishing_mid_run_is_recorded_missing_and_the_rest_load(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from ingest.load import iter_ingest
+
+    landing = tmp_path / "landing"
+    first = write_csv(landing / "12345_工单_20261003.csv", [hotline_row("NT001")])
+    second = write_csv(landing / "12345_工单_20261004.csv", [hotline_row("NT002")])
+    third = write_csv(landing / "12345_工单_20261005.csv", [hotline_row("NT003")])
+    results = []
+    for result in iter_ingest([landing], settings):  # files found before the first loads
+        results.append(result)
+        if result.file_name == first.name:
+            second.unlink()  # withdrawn by the source system while the run goes on
+    assert [(r.file_name, r.status) for r in results] == [
+        (first.name, "loaded"),
+        (second.name, "missing"),
+        (third.name, "loaded"),
+    ]
+    assert query(
+        settings,
+        "select file_name, file_sha256, file_bytes, rows_read, reason like '%vanished%' "
+        "from raw.load_ledger where status = 'missing'",
+    ) == [(second.name, None, None, 0, True)]
+    assert query(settings, "select ticket_id from raw.hotline_tickets order by 1") == [
+        ("NT001",),
+        ("NT003",),
+    ]
+
+
+def test_a_ledger_from_before_the_missing_status_accepts_it(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from ingest.schema import LEDGER_DDL
+
+    settings.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("create schema raw")
+    con.execute(LEDGER_DDL.replace("file_sha256   varchar,", "file_sha256   varchar not null,"))
+    con.close()
+    gone = tmp_path / "12345_工单_20261003.csv"
+    results = ingest_paths([gone], settings, missing_ok=True)
+    assert [r.status for r in results] == ["missing"]
+    assert query(settings, "select count(*) from raw.load_ledger where file_sha256 is null") == [
+        (1,)
+    ]

@@ -109,27 +109,33 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
                     "and wait for the next run"
                 )
         if paths:
-            results = ingest_paths(paths, settings)
+            # The sensor saw these files; one withdrawn since gets a ``missing`` ledger
+            # row and does not stop the others.
+            results = ingest_paths(paths, settings, missing_ok=True)
         else:  # dbt's sources must exist even before the first delivery
             from ingest.schema import ensure_raw_schema
 
             results = []
             with pingan.connect() as con:
                 ensure_raw_schema(con)
-        unrecognised = [r for r in results if r.entity is None]
+        unrecognised = [r for r in results if r.entity is None and r.status != "missing"]
         for r in unrecognised:
             context.log.warning(f"{r.file_name}: rejected ({r.reason})")
+        vanished = [r for r in results if r.status == "missing"]
+        for r in vanished:
+            context.log.warning(f"{r.file_name}: missing ({r.reason})")
         context.log.info(
             f"landing/{system}: {len(paths)} new file(s); "
             + ", ".join(
                 f"{s} {sum(1 for r in results if r.status == s)}"
-                for s in ("loaded", "duplicate", "rejected")
+                for s in ("loaded", "duplicate", "rejected", "missing")
             )
         )
         for i, e in enumerate(entities):
             metadata = _metadata(results, e.name)
             if i == 0:  # files whose entity could not be recognised belong to no raw table
                 metadata["files_unrecognised"] = len(unrecognised)
+                metadata["files_missing"] = len(vanished)
                 metadata["unrecognised"] = dg.MetadataValue.json(
                     [{"file": r.file_name, "reason": r.reason} for r in unrecognised][:200]
                 )
