@@ -265,7 +265,7 @@ def test_a_mistyped_path_on_the_command_line_is_still_an_error(tmp_path: Path):
     from ingest.load import ingest_paths
 
     settings = settings_for(tmp_path / "data")
-    with pytest.raises(FileNotFoundError, match="no_such_file.csv"):
+    with pytest.raises(FileNotFoundError, match=re.escape("no_such_file.csv")):
         ingest_paths([tmp_path / "no_such_file.csv"], settings)
     assert not settings.warehouse.exists()
 
