@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ import duckdb
 
 from ingest.load import FileResult, WarehouseBusy, iter_ingest, ledger_summary
 from ingest.settings import Settings
+from ingest.storage import storage_fault
 
 
 def format_result(r: FileResult) -> str:
@@ -19,16 +19,6 @@ def format_result(r: FileResult) -> str:
         counts += f" warned {r.rows_warned}"
     line = f"{r.status:<9} {r.entity or '-':<27} {counts:<44} {r.file_name}"
     return line + (f"  ({r.reason})" if r.reason else "")
-
-
-def storage_fault(exc: BaseException) -> str | None:
-    """A one-line message for a full disk or an unwritable warehouse, else None."""
-    text = str(exc)
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text:
-        return "disk full while writing the warehouse; free space and rerun (files already done are kept)"
-    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS):
-        return f"cannot write: {exc.strerror}: {exc.filename}"
-    return None
 
 
 def run_ingest(paths: Sequence[str], settings: Settings) -> int:
@@ -43,7 +33,7 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
         print(f"pingan ingest: {exc}", file=sys.stderr)
         return 2
     except (OSError, duckdb.IOException) as exc:
-        message = storage_fault(exc)
+        message = storage_fault(exc, "the warehouse", "files already done are kept")
         if message is None:
             raise
         print(f"pingan ingest: {message}", file=sys.stderr)

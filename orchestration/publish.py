@@ -35,6 +35,7 @@ import duckdb
 
 from ingest.schema import LEDGER_DDL, REJECTED_DDL, WARNINGS_DDL
 from ingest.settings import Settings
+from ingest.storage import storage_fault
 
 RAW_TABLES = ("load_ledger", "rejected_rows", "row_warnings")
 _RAW_DDL = {"load_ledger": LEDGER_DDL, "rejected_rows": REJECTED_DDL, "row_warnings": WARNINGS_DDL}
@@ -90,6 +91,21 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _raise_storage_fault(exc: BaseException, settings: Settings) -> None:
+    """Re-raise a full disk or unwritable folder as a one-line PublishError."""
+    if not isinstance(exc, (OSError, duckdb.Error)):
+        return
+    previous = published_version(settings) if settings.published_warehouse.exists() else None
+    kept = (
+        f"the previous snapshot {previous} stays published"
+        if previous
+        else "nothing was published"
+    )
+    message = storage_fault(exc, f"the snapshot in {settings.published_warehouse.parent}", kept)
+    if message is not None:
+        raise PublishError(message) from exc
+
+
 def publish(settings: Settings, run_id: str = "adhoc") -> Publication:
     """Write a new snapshot and atomically put it in place of ``settings.published_warehouse``."""
     source = settings.warehouse
@@ -133,13 +149,19 @@ def publish(settings: Settings, run_id: str = "adhoc") -> Publication:
         con.execute("insert into meta.publication values (?, ?, ?)", [version, local_now(), run_id])
         con.execute("checkpoint")
         tables = len(marts)
-    except BaseException:
+    except BaseException as exc:
         con.close()
         tmp.unlink(missing_ok=True)
+        _raise_storage_fault(exc, settings)
         raise
-    con.close()
-    tmp.chmod(0o444)  # the snapshot is read-only by construction
-    _fsync(tmp)
+    try:
+        con.close()  # the last checkpoint can still meet a full disk
+        tmp.chmod(0o444)  # the snapshot is read-only by construction
+        _fsync(tmp)
+    except (OSError, duckdb.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        _raise_storage_fault(exc, settings)
+        raise
     os.replace(tmp, target)
     _fsync(target.parent)
     return Publication(path=target, version=version, tables=tables, bytes=target.stat().st_size)
