@@ -94,6 +94,12 @@ ROWS: dict[str, tuple[str, str]] = {
         "并发读取 (看板数据模块 + 独立 DuckDB 读进程) 与 7 次发布",
         "zero lock errors, every read sees one whole version",
     ),
+    # clock (tests/faults/test_clock_faults.py)
+    "test_a_machine_outside_shanghai_files_every_time_in_shanghai": (
+        "机器时钟不在上海时区 (TZ=UTC / America/Los_Angeles)",
+        "ingest stamps Shanghai time; 10-31 23:59:59 lands in October, 11-01 00:00:00 in "
+        "November; dbt's DuckDB session is in Asia/Shanghai",
+    ),
     # abuse (tests/faults/test_abuse.py)
     "test_sql_injection_payloads_in_every_filter_change_no_query_meaning": (
         "SQL 注入: 每个看板筛选与查询参数",
