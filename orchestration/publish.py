@@ -20,7 +20,10 @@ The snapshot holds:
 ``meta.publication``      one row: ``version`` (unique per publish), ``published_at``
                           (Asia/Shanghai local time), ``run_id``
 
-Open it read-only: ``duckdb.connect(path, read_only=True)``.
+Open it read-only: ``duckdb.connect(path, read_only=True)``, or with the DuckDB CLI
+(``uv run duckdb -readonly data/published/warehouse.duckdb``). The snapshot is written
+in the storage format of :data:`SNAPSHOT_STORAGE_COMPATIBILITY`, so clients that lag the
+Python package (the CLI on PyPI, JDBC drivers in DBeaver) can still open it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ from ingest.storage import storage_fault
 RAW_TABLES = ("load_ledger", "rejected_rows", "row_warnings")
 _RAW_DDL = {"load_ledger": LEDGER_DDL, "rejected_rows": REJECTED_DDL, "row_warnings": WARNINGS_DDL}
 _STALE_TEMP_SECONDS = 3600
+# The oldest DuckDB release that must read the snapshot. The Python package writes its
+# newest storage format by default, which the DuckDB CLI (duckdb-cli on PyPI, a release
+# behind) refuses with "can only read versions between ...".
+SNAPSHOT_STORAGE_COMPATIBILITY = "v1.5.0"
 
 
 class PublishError(RuntimeError):
@@ -97,9 +104,7 @@ def _raise_storage_fault(exc: BaseException, settings: Settings) -> None:
         return
     previous = published_version(settings) if settings.published_warehouse.exists() else None
     kept = (
-        f"the previous snapshot {previous} stays published"
-        if previous
-        else "nothing was published"
+        f"the previous snapshot {previous} stays published" if previous else "nothing was published"
     )
     message = storage_fault(exc, f"the snapshot in {settings.published_warehouse.parent}", kept)
     if message is not None:
@@ -117,7 +122,9 @@ def publish(settings: Settings, run_id: str = "adhoc") -> Publication:
     version = _new_version()
     tmp = target.parent / f".warehouse.{version}.tmp"
 
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(
+        str(tmp), config={"storage_compatibility_version": SNAPSHOT_STORAGE_COMPATIBILITY}
+    )
     try:
         con.execute(f"attach {_quote(source)} as src (read_only)")
         marts = _relations(con, "marts")

@@ -91,8 +91,9 @@ ROWS: dict[str, tuple[str, str]] = {
         "publish fails with a clear error; the previous snapshot stays readable; no temp left",
     ),
     "test_concurrent_readers_see_whole_snapshots_while_runs_publish": (
-        "并发读取 (看板数据模块 + 独立 DuckDB 读进程) 与 7 次发布",
-        "zero lock errors, every read sees one whole version",
+        "并发读取 (看板数据模块 + DuckDB CLI + 独立 Python 读进程) 与 7 次发布",
+        "zero lock errors, every read sees one whole version; the CLI sessions follow the "
+        "publishes",
     ),
     # clock (tests/faults/test_clock_faults.py)
     "test_a_machine_outside_shanghai_files_every_time_in_shanghai": (

@@ -333,6 +333,28 @@ PROCESS_READER = textwrap.dedent(
 )
 
 
+# The DuckDB CLI (the duckdb-cli package: a real `duckdb` binary next to our Python), as an
+# analyst runs it: a new read-only session per query.
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+CLI_QUERY = (
+    "select (select version from meta.publication) as version, "
+    "count(*) as n, min(n) as lo, max(n) as hi from marts.fault_marker"
+)
+
+
+def cli_read(path: Path) -> tuple[str, int, int, int]:
+    proc = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", "-json", str(path), "-c", CLI_QUERY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"duckdb CLI exit {proc.returncode}: {proc.stderr.strip()[:300]}")
+    (row,) = json.loads(proc.stdout)
+    return str(row["version"]), int(row["n"]), int(row["lo"]), int(row["hi"])
+
+
 def test_concurrent_readers_see_whole_snapshots_while_runs_publish(
     run_copy: Settings, monkeypatch: pytest.MonkeyPatch
 ):
@@ -377,28 +399,46 @@ def test_concurrent_readers_see_whole_snapshots_while_runs_publish(
                 module_errors.append(f"{type(exc).__name__}: {exc}")
             time.sleep(0.005)
 
-    thread = threading.Thread(target=dashboards_reader, daemon=True)
-    thread.start()
+    cli_reads: list[tuple[str, int, int, int]] = []
+    cli_errors: list[str] = []
+
+    def cli_reader() -> None:
+        while not stop.exists():
+            try:
+                cli_reads.append(cli_read(run_copy.published_warehouse))
+            except Exception as exc:
+                cli_errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [
+        threading.Thread(target=dashboards_reader, daemon=True),
+        threading.Thread(target=cli_reader, daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
     try:
         for generation in range(2, 8):
             wait_for(
-                lambda g=generation: len(module_reads) > 3 * g, "the dashboards reader to read"
+                lambda g=generation: len(module_reads) > 3 * g and len(cli_reads) >= g,
+                "the dashboards and CLI readers to read",
             )
             mark(generation)
             versions[publish(run_copy, run_id=f"gen{generation}").version] = generation
             time.sleep(0.2)
     finally:
         stop.touch()
-        thread.join(timeout=PATIENCE)
+        for thread in threads:
+            thread.join(timeout=PATIENCE)
         out, _ = reader.communicate(timeout=PATIENCE)
     report = json.loads(out)
 
-    assert report["errors"] == [] and module_errors == []
+    assert report["errors"] == [] and module_errors == [] and cli_errors == []
     assert report["mixed"] == []
-    assert report["reads"] > 20 and len(module_reads) > 20
+    assert report["reads"] > 20 and len(module_reads) > 20 and len(cli_reads) > 6
     # every version read is one that was published, with that publish's rows
     assert {v: versions.get(v) for v in report["seen"]} == report["seen"]
     assert all(versions.get(v) == n == lo == hi for v, n, lo, hi in module_reads)
+    assert all(versions.get(v) == n == lo == hi for v, n, lo, hi in cli_reads)
+    assert len({v for v, *_ in cli_reads}) >= 3  # the CLI sessions saw the publishes
     # the dashboards followed the publishes (it did not keep reading the first file)
     assert len({v for v, *_ in module_reads}) >= 3
 
