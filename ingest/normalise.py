@@ -211,26 +211,33 @@ def parse_month(expr: Expr) -> Expr:
 # ---------------------------------------------------------------- addresses
 
 # Prefixes are stripped however often they repeat (江苏省江苏省…, 南通市南通市崇川区…).
-_PROVINCE_PREFIX = r"^(?:[^省]{2,7}?省)+"
+# Province and prefecture names never contain 省/市/区/县, and the county-level unit
+# kept never contains 省: so what is left after one stripping cannot look like a prefix
+# again, and normalising is idempotent (a normalised address normalises to itself).
+_PROVINCE_PREFIX = r"^(?:[^省市区县]{2,7}?省)+"
 # The prefecture, only when a county-level unit follows it (so 如皋市如城街道 keeps 如皋市).
-_CITY_PREFIX = r"^(?:[^市]{2,4}?市)+([^市区县]{1,10}?(?:区|县|市))"
+_CITY_PREFIX = r"^(?:[^省市区县]{2,4}?市)+([^省市区县]{1,10}?(?:区|县|市))"
 
 
 def normalise_address(expr: Expr) -> Expr:
     """A comparable form of a free-text address.
 
-    Half-width digits, no spaces, province and prefecture prefix removed,
-    栋/号楼 -> 幢, ``88号3-201`` -> ``88号3幢201室``, a trailing room number
-    gets 室. The delivered text is kept beside it; this form only serves linking.
+    Half-width digits, no spaces or punctuation, 栋/号楼 -> 幢, province and prefecture
+    prefix removed, ``88号3-201`` -> ``88号3幢201室``, a trailing room number gets 室.
+    The delivered text is kept beside it; this form only serves linking.
+
+    Punctuation and 栋 go first: removed later, they could make a prefix or a room
+    number appear that the earlier steps missed, and a second pass would change the
+    result (found by the fuzz tests).
     """
     text = clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
     normalised = (
-        text.str.replace(_PROVINCE_PREFIX, "")
-        .str.replace(_CITY_PREFIX, "${1}")
+        text.str.replace_all(r"[,，。.、]", "")
         .str.replace_all(r"(\d+)(?:栋|号楼|座)", "${1}幢")
+        .str.replace(_PROVINCE_PREFIX, "")
+        .str.replace(_CITY_PREFIX, "${1}")
         .str.replace(r"号(\d+)-(\d+)(?:室|号)?$", "号${1}幢${2}室")
         .str.replace(r"幢(\d+)$", "幢${1}室")
-        .str.replace_all(r"[,，。.、]", "")
     )
     # An address that was only a prefix or punctuation has nothing left to link by.
     return clean_text(normalised)

@@ -41,7 +41,8 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     "test_timestamp_parsers_never_raise": (
         "解析器模糊测试: 时间",
-        "random text never raises, gives a timestamp or null",
+        "random text never raises, gives a timestamp or null; the column fast path agrees "
+        "(2,000 lists of up to 20 values)",
     ),
     "test_number_parsers_never_raise": ("解析器模糊测试: 数值", "random text never raises"),
     "test_id_and_phone_parsers_never_raise_and_return_valid_forms": (
@@ -50,7 +51,7 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     "test_address_normalisation_never_raises_and_is_idempotent": (
         "解析器模糊测试: 地址",
-        "never raises; normalising twice changes nothing",
+        "never raises; normalising twice changes nothing (2,000 lists of up to 20 values)",
     ),
     "test_header_matching_never_raises": (
         "解析器模糊测试: 表头",

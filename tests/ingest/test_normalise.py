@@ -292,3 +292,21 @@ def test_short_and_implausible_years_are_unreadable_on_both_paths() -> None:
     expected = [None, None, None, None, dt.datetime(2026, 10, 3)]
     assert apply(parse_timestamp, texts) == expected
     assert parse_timestamp_column(pl.Series(texts)).to_list() == expected
+
+
+def test_punctuation_and_building_words_do_not_hide_a_prefix_or_a_room() -> None:
+    # Each of these used to change on a second pass (found by tests/faults fuzzing).
+    messy = [
+        "江苏省南通市崇川区工农路88号3-201。",  # trailing 。 hid the 3-201 room form
+        "南通市崇川区工农路88号3栋201.",  # trailing . hid the room number
+        "南,通市崇川区工农路88号",  # a comma made the prefecture look too long
+        "0000市00市省",  # stripping the prefecture exposed a "province"
+    ]
+    once = apply(normalise_address, messy)
+    assert once == [
+        "崇川区工农路88号3幢201室",
+        "崇川区工农路88号3幢201室",
+        "崇川区工农路88号",
+        "00市省",  # (prefecture 0000市, county-level 00市) kept as is from here on
+    ]
+    assert apply(normalise_address, once) == once
