@@ -113,12 +113,41 @@ def dashboards_section(r: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def publish_section(r: dict[str, Any]) -> list[str]:
+    base, ours = r["baseline"], r["ours"]
+    res = r["results"]
+    lines = [
+        f"**Snapshot storage format** (`python -m benchmarks.bench_publish`, {r['size']}-sized "
+        f"synthetic marts, {r['tickets']:,} tickets, best of {r['rounds']}, measured {when(r)} UTC): "
+        f"the snapshot is written as DuckDB `{ours}` so the DuckDB CLI opens it; the "
+        f"baseline is the writer's own format (`{base}`).",
+        "",
+        f"| | `{base}` | `{ours}` | ratio |",
+        "|---|---:|---:|---:|",
+        f"| publish s | {res[base]['publish_s']:.2f} | {res[ours]['publish_s']:.2f} "
+        f"| {r['ratios']['publish_time']:.2f}x |",
+        f"| size MB | {res[base]['bytes'] / 1e6:.0f} | {res[ours]['bytes'] / 1e6:.0f} "
+        f"| {r['ratios']['size']:.2f}x |",
+    ]
+    for q, seconds in res[base]["queries_s"].items():
+        lines.append(
+            f"| query: {q} s | {seconds:.3f} | {res[ours]['queries_s'][q]:.3f} "
+            f"| {r['ratios'][f'query: {q}']:.2f}x |"
+        )
+    lines.append(
+        f"| DuckDB CLI opens it | {'yes' if res[base]['duckdb_cli_opens'] else 'no'} "
+        f"| {'yes' if res[ours]['duckdb_cli_opens'] else 'no'} | |"
+    )
+    return [*lines, ""]
+
+
 def render() -> str:
     sections = [
         ("ingest", ingest_section),
         ("sample", sample_section),
         ("dbt", dbt_section),
         ("run", run_section),
+        ("publish", publish_section),
         ("dashboards", dashboards_section),
     ]
     out: list[str] = []

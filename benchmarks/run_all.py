@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         run("benchmarks.bench_sample", "--scale", *scales),
         run("benchmarks.bench_dbt", "--scale", *scales),
         run("benchmarks.bench_run", "--scale", *scales),
+        run("benchmarks.bench_publish", *(["--small"] if args.quick else [])),
     ]
     city = WORK / "run_city"
     if not args.quick and (city / "published" / "warehouse.duckdb").exists():

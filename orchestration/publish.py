@@ -111,8 +111,16 @@ def _raise_storage_fault(exc: BaseException, settings: Settings) -> None:
         raise PublishError(message) from exc
 
 
-def publish(settings: Settings, run_id: str = "adhoc") -> Publication:
-    """Write a new snapshot and atomically put it in place of ``settings.published_warehouse``."""
+def publish(
+    settings: Settings,
+    run_id: str = "adhoc",
+    *,
+    storage_compatibility: str = SNAPSHOT_STORAGE_COMPATIBILITY,
+) -> Publication:
+    """Write a new snapshot and atomically put it in place of ``settings.published_warehouse``.
+
+    ``storage_compatibility`` is DuckDB's ``storage_compatibility_version`` of the new
+    file (``"latest"``: the writing DuckDB's own format; the benchmark compares them)."""
     source = settings.warehouse
     if not source.exists():
         raise PublishError(f"no working warehouse at {source}: run `pingan run` first")
@@ -122,9 +130,7 @@ def publish(settings: Settings, run_id: str = "adhoc") -> Publication:
     version = _new_version()
     tmp = target.parent / f".warehouse.{version}.tmp"
 
-    con = duckdb.connect(
-        str(tmp), config={"storage_compatibility_version": SNAPSHOT_STORAGE_COMPATIBILITY}
-    )
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": storage_compatibility})
     try:
         con.execute(f"attach {_quote(source)} as src (read_only)")
         marts = _relations(con, "marts")

@@ -3,9 +3,10 @@ the Great Expectations results. City leaders and analysts only."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from dashboards import data, fmt, ui
+from dashboards import data, fmt, reasons, ui
 
 STATUS = {
     "loaded": "已入库",
@@ -14,6 +15,13 @@ STATUS = {
     "missing": "文件缺失",
 }
 KINDS = {"gx": "数据校验", "freshness": "时效检查"}
+
+
+def with_reasons_in_chinese(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame.assign(reason=frame["reason"].map(reasons.display))
+
 
 with ui.page(
     "数据质量",
@@ -54,7 +62,10 @@ with ui.page(
     status = next((k for k, v in STATUS.items() if v == status_label), None)
     ledger = data.load_ledger(scope, status)
     if not ledger.empty:
-        ledger = ledger.assign(status_label=ledger["status"].map(STATUS).fillna(ledger["status"]))
+        ledger = ledger.assign(
+            status_label=ledger["status"].map(STATUS).fillna(ledger["status"]),
+            reason=ledger["reason"].map(reasons.display),
+        )
     ui.table(
         ledger,
         {
@@ -78,7 +89,7 @@ with ui.page(
     with a:
         st.markdown("**拒收原因汇总**")
         ui.table(
-            data.rejection_reasons(scope),
+            with_reasons_in_chinese(data.rejection_reasons(scope)),
             {
                 "entity": ("数据类别", ui.TEXT),
                 "reason": ("原因", ui.TEXT),
@@ -90,7 +101,7 @@ with ui.page(
     with b:
         st.markdown("**拒收明细（最多500行，个人信息已脱敏）**")
         ui.table(
-            data.rejected_rows(scope),
+            with_reasons_in_chinese(data.rejected_rows(scope)),
             {
                 "file_name": ("文件", ui.TEXT),
                 "entity": ("数据类别", ui.TEXT),
@@ -103,7 +114,7 @@ with ui.page(
         )
     st.markdown("**字段告警（值无法解析，已置空入库）**")
     ui.table(
-        data.row_warnings(scope),
+        with_reasons_in_chinese(data.row_warnings(scope)),
         {
             "entity": ("数据类别", ui.TEXT),
             "column_name": ("字段", ui.TEXT),

@@ -60,3 +60,19 @@ def test_a_real_leads_detail_shows_its_linked_records(real):
     assert not at.error
     assert at.subheader[0].value.startswith(lead["lead_id"])
     assert len(at.dataframe) >= 1
+
+
+def test_the_data_quality_page_gives_the_pipelines_reasons_in_chinese(real):
+    at = open_page(start("analyst"), "data_quality")
+    assert not at.error
+    shown = [
+        str(v)
+        for table in at.dataframe
+        if "reason" in table.value.columns or "原因" in table.value.columns
+        for v in table.value.get("原因", table.value.get("reason", []))
+        if isinstance(v, str) and v != "—"  # "—": a loaded file has no reason
+    ]
+    assert shown, "the sample's quirks leave rejected rows and warnings with reasons"
+    # every reason starts in Chinese, the English original after it in brackets
+    assert all("\u4e00" <= s[0] <= "\u9fff" for s in shown), shown[:5]
+    assert all("（" in s and s.endswith("）") for s in shown), shown[:5]
