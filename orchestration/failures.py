@@ -44,6 +44,8 @@ def root_message(error: Any) -> str:
         error = error.cause
     text = error.message.strip() if error is not None else ""
     text = re.sub(r"^dagster\._core\.[\w.]+?\.(\w+): ", "", text)
+    # Pingan's own errors are written for the reader: their class path adds nothing.
+    text = re.sub(r"^(?:ingest|orchestration|dashboards)\.[\w.]+?\.\w+: ", "", text)
     return " ".join(text.split())
 
 

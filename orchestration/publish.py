@@ -108,7 +108,9 @@ def _raise_storage_fault(exc: BaseException, settings: Settings) -> None:
     )
     message = storage_fault(exc, f"the snapshot in {settings.published_warehouse.parent}", kept)
     if message is not None:
-        raise PublishError(message) from exc
+        # ``from None``: a run's summary reports the innermost cause of a failed step,
+        # which would be DuckDB's own text again (``failures.root_message``).
+        raise PublishError(message) from None
 
 
 def publish(

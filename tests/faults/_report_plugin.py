@@ -89,7 +89,8 @@ ROWS: dict[str, tuple[str, str]] = {
     ),
     "test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapshot": (
         "发布时磁盘写满 (tmpfs)",
-        "publish fails with a clear error; the previous snapshot stays readable; no temp left",
+        "publish fails with one Pingan line (also in the Dagster run summary); the previous "
+        "snapshot stays readable; no temp left",
     ),
     "test_concurrent_readers_see_whole_snapshots_while_runs_publish": (
         "并发读取 (看板数据模块 + DuckDB CLI + 独立 Python 读进程) 与 7 次发布",

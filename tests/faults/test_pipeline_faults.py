@@ -297,6 +297,22 @@ def test_disk_full_while_publishing_fails_clearly_and_keeps_the_previous_snapsho
         f"(the previous snapshot {first.version} stays published)"
     )
 
+    # Through Dagster (the publish asset, as `pingan run` runs it), the run's summary
+    # carries the same line, not DuckDB's text.
+    import dagster as dg
+
+    from orchestration.defs.publish.assets import build_publish_assets
+    from orchestration.resources import PinganResource
+    from orchestration.run import summarise
+
+    asset = build_publish_assets([])[0]
+    result = dg.materialize(
+        [asset], resources={"pingan": PinganResource.from_settings(run_copy)}, raise_on_error=False
+    )
+    assert not result.success
+    (line,) = summarise(result, 0.0).failures
+    assert line == f"published_warehouse: {failure.value}"
+
     assert published_version(run_copy) == first.version
     assert marts_state(run_copy.published_warehouse) == marts_state(run_copy.warehouse)
     assert not list(small_disk.glob(".warehouse.*.tmp"))  # the partial file was removed
