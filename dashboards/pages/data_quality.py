@@ -62,9 +62,8 @@ with ui.page(
     status = next((k for k, v in STATUS.items() if v == status_label), None)
     ledger = data.load_ledger(scope, status)
     if not ledger.empty:
-        ledger = ledger.assign(
-            status_label=ledger["status"].map(STATUS).fillna(ledger["status"]),
-            reason=ledger["reason"].map(reasons.display),
+        ledger = with_reasons_in_chinese(ledger).assign(
+            status_label=ledger["status"].map(STATUS).fillna(ledger["status"])
         )
     ui.table(
         ledger,
