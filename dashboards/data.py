@@ -46,6 +46,7 @@ SYSTEM_LABELS: dict[str, str] = {
     "police": "公安",
     "rental": "出租房屋",
     "reference": "参考数据",
+    "centre": "指挥中心",
 }
 # How long after the last delivery a source counts as late, by expected cadence (hours).
 CADENCE_TOLERANCE_HOURS = {

@@ -195,6 +195,7 @@ HAZARD_TYPES = (
 )
 HAZARD_FINDERS = ("公安核查", "网格巡查", "住建检查", "消防检查")
 HAZARD_STATUSES = ("未整改", "整改中", "已整改", "逾期未整改")
+NOTICE_STATUSES = ("已下发", "已签收", "已反馈", "已销号", "退回重办")
 
 ENTITIES: tuple[Entity, ...] = (
     Entity(
@@ -869,10 +870,70 @@ ENTITIES: tuple[Entity, ...] = (
             _c("reporting_unit", "报送单位", "text", description="Department that reported it"),
         ),
     ),
+    Entity(
+        name="centre_notice_feedback",
+        system="centre",
+        label="提示单反馈",
+        file_tokens=("指挥中心_提示单反馈", "提示单反馈", "提示单"),
+        key=("feedback_id",),
+        version_column="updated_at",
+        description=(
+            "Feedback on the notices (提示单) the warehouse issued, from the command centre's "
+            "office system (OA), daily: every notice whose state changed that day."
+        ),
+        columns=(
+            _c("feedback_id", "反馈编号", "text", required=True, description="Feedback id"),
+            _c(
+                "notice_id",
+                "提示单编号",
+                "text",
+                "文号",
+                description="The number the warehouse printed on the notice (may be hand-typed)",
+            ),
+            _c(
+                "unit",
+                "接收单位",
+                "text",
+                "责任单位",
+                description="Receiving unit: a district or street name, with or without its district",
+            ),
+            _c("signed_at", "签收时间", "timestamp", description="When the unit signed for it"),
+            _c(
+                "reported_at",
+                "反馈时间",
+                "timestamp",
+                description="When the unit reported back (empty until it does)",
+            ),
+            _c(
+                "measures",
+                "整改措施",
+                "free_text",
+                "反馈内容",
+                description="What the unit did (free text; embedded numbers masked)",
+            ),
+            _c(
+                "status",
+                "办理状态",
+                "enum",
+                "状态",
+                values=NOTICE_STATUSES,
+                description="Workflow state of the notice",
+            ),
+            _c("handler_name", "经办人", "name", description="Handling officer (never stored)"),
+            _c(
+                "handler_phone",
+                "经办人电话",
+                "phone",
+                "联系电话",
+                description="Handling officer's phone",
+            ),
+            _c("updated_at", "更新时间", "timestamp", description="Last change (version column)"),
+        ),
+    ),
 )
 
 ENTITIES_BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}
-SYSTEMS: tuple[str, ...] = ("hotline", "grid", "police", "rental", "reference")
+SYSTEMS: tuple[str, ...] = ("hotline", "grid", "police", "rental", "reference", "centre")
 
 # Columns every raw table carries besides its data columns.
 LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (

@@ -34,6 +34,7 @@ SYSTEM_DESCRIPTIONS = {
     "police": "Police exports (110 incidents, cases, floating population, rental checks), in raw.*",
     "rental": "Rental-housing registry exports (dwellings, hazards), loaded into raw.*",
     "reference": "Reference data (population, safety survey, department indicators), in raw.*",
+    "centre": "The command centre's own office system (feedback on the notices it issued), in raw.*",
 }
 
 

@@ -25,6 +25,7 @@ SYSTEM_LABELS = {
     "police": "公安",
     "rental": "出租房屋",
     "reference": "参考数据",
+    "centre": "指挥中心",
 }
 
 
