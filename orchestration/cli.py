@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--end", metavar="YYYY-MM", help="last month of activity (default: last full month)"
     )
+    p.add_argument(
+        "--world",
+        type=int,
+        metavar="N",
+        help="world of data-generating assumptions (default: derived from the seed); "
+        "written to DIR/truth/world.json",
+    )
 
     p = add("build", "run dbt build: staging, intermediate and marts, with all tests", _cmd_build)
     p.add_argument("--db", metavar="FILE", help="warehouse file")

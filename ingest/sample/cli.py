@@ -50,6 +50,7 @@ def run_sample(args: argparse.Namespace) -> int:
             months=args.months,
             seed=args.seed,
             end=args.end,
+            world=getattr(args, "world", None),
             progress=lambda m: print(m, flush=True),
         )
     except ValueError as exc:

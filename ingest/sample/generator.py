@@ -29,6 +29,7 @@ import polars as pl
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
 from ingest.sample import activity, city, deliver, reference, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
+from ingest.sample.world import World, default_world
 
 SCALES = {"city": 7_700, "demo": 115, "test": 30}
 TRUTH_README = """# Planted truth of the synthetic sample
@@ -49,7 +50,9 @@ what evaluation compares the warehouse's results with.
   checks), the house it truly refers to, whatever address text it carries.
   Records written with a typo-prone house's address but about another house
   point to the other house. Records not listed are not about a rental house.
-- `manifest.json`: seed, scale, period, counts of records and files per
+- `world.json`: the world (`--world`) and the data-generating assumptions
+  drawn for it (see `ingest/sample/world.py`).
+- `manifest.json`: seed, world, scale, period, counts of records and files per
   entity, planted counts, the deteriorating district-months, quirk counts,
   and the paths of corrected re-exports and unchanged re-deliveries.
 """
@@ -69,6 +72,7 @@ class SampleSummary:
     planted: dict[str, int]  # planted houses per kind
     quirks: dict[str, int]
     seconds: float = 0.0
+    world: int = 0
     deteriorations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -137,6 +141,7 @@ def generate(
     months: int = 12,
     seed: int = 20261001,
     end: str | None = None,
+    world: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SampleSummary:
     """Generate the city's export files into ``out_dir/landing`` and the truth into
@@ -144,12 +149,16 @@ def generate(
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     scale_name, residents = parse_scale(scale)
+    w = World(default_world(seed) if world is None else int(world))
     period = make_period(end or default_end(), months, _rng(seed, "period"))
     out_dir = Path(out_dir)
     landing = out_dir / "landing"
     truth = out_dir / "truth"
     _clear_previous(out_dir)
-    say(f"city of {residents:,} residents, {period.months[0]}..{period.months[-1]}, seed {seed}")
+    say(
+        f"city of {residents:,} residents, {period.months[0]}..{period.months[-1]}, "
+        f"seed {seed}, world {w.number}"
+    )
 
     c = city.build(_rng(seed, "city"), residents, period.start, period.end)
     say(
@@ -185,6 +194,7 @@ def generate(
         residents=residents,
         months=months,
         seed=seed,
+        world=w.number,
         period=(period.months[0], period.months[-1]),
         files=len(log.files),
         rows=_rows_by_entity(log),
@@ -206,6 +216,7 @@ def generate(
         ],
     )
     _write_truth(truth, c, recs, summary, log)
+    w.write(truth)
     summary.seconds = time.perf_counter() - t0
     say(f"done in {summary.seconds:.1f} s: {summary.files} files, {summary.total_rows:,} rows")
     return summary
@@ -449,6 +460,7 @@ def _write_truth(
     root = summary.out_dir
     manifest = {
         "seed": summary.seed,
+        "world": summary.world,
         "scale": summary.scale,
         "residents": summary.residents,
         "months": summary.months,
