@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="world of data-generating assumptions (default: derived from the seed); "
         "written to DIR/truth/world.json",
     )
+    p.add_argument(
+        "--world-file",
+        metavar="JSON",
+        help='a world with overrides: {"world": N, "overrides": {topic: {key: value}}} '
+        "(keys in ingest/sample/world.py)",
+    )
 
     p = add("build", "run dbt build: staging, intermediate and marts, with all tests", _cmd_build)
     p.add_argument("--db", metavar="FILE", help="warehouse file")

@@ -21,6 +21,7 @@ import polars as pl
 from ingest import contracts
 from ingest.sample import addresses, people, vocab
 from ingest.sample.city import City
+from ingest.sample.world import World
 
 DAY = np.timedelta64(86400, "s")
 HOUR = np.timedelta64(3600, "s")
@@ -30,8 +31,6 @@ TICKETS_PER_K = 260.0
 EVENTS_PER_K = 45.0
 INCIDENTS_PER_K = 65.0
 FLOATING_PER_K = 33.0
-HAZARDS_PER_RENTAL = 0.06
-CHECKS_PER_RENTAL = 0.03
 
 MONTH_SEASON = {
     1: 0.85,
@@ -147,8 +146,11 @@ def _choice(
 class Sampler:
     """Shared sampling helpers bound to one city and period."""
 
-    def __init__(self, city: City, period: Period, rng: np.random.Generator):
-        self.city, self.period, self.rng = city, period, rng
+    def __init__(self, city: City, period: Period, rng: np.random.Generator, *, world: World):
+        self.city, self.period, self.rng, self.world = city, period, rng, world
+        addr = world.get("addresses")
+        # How carefully this world's systems write addresses (passed to addresses.render).
+        self.addr_rates = {"typo_rate": addr["typo_rate"], "fullwidth_rate": addr["fullwidth_rate"]}
         days = period.start.astype("datetime64[D]") + np.arange(period.days)
         months = days.astype("datetime64[M]").astype(int) % 12 + 1
         weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
@@ -268,17 +270,24 @@ class Sampler:
 
 
 def _planted(
-    city: City, kinds: dict[str, float], years: float, rng: np.random.Generator
+    city: City,
+    kinds: Mapping[str, float | np.ndarray],
+    years: float,
+    rng: np.random.Generator,
+    quiet: float = 0.25,
 ) -> np.ndarray:
-    """House indices repeated by a Poisson number of planted records per house."""
+    """House indices repeated by a Poisson number of planted records per house. A rate is
+    per house and year: one number for every house of the kind, or an array over all houses
+    (indexed by ``house_idx``)."""
     hs = city.houses
     out = []
     for kind, rate in kinds.items():
         idx = hs.filter(pl.col("kind") == kind)["house_idx"].to_numpy()
         if len(idx) == 0:
             continue
+        r = rate[idx] if isinstance(rate, np.ndarray) else rate
         # Signals are noisy: a share of houses produce (almost) none of this signal.
-        lam = rate * years * np.where(rng.random(len(idx)) < 0.25, 0.15, 1.0)
+        lam = r * years * np.where(rng.random(len(idx)) < quiet, 0.15, 1.0)
         out.append(np.repeat(idx, rng.poisson(lam)))
     return np.concatenate(out).astype(np.int64) if out else np.array([], dtype=np.int64)
 
@@ -334,14 +343,23 @@ def make_tickets(s: Sampler) -> EntityRecords:
     rubbish = cat_idx["城市管理>环境卫生>垃圾清运"]
     ebike = cat_idx["公共安全>消防安全>电动车充电"]
 
-    # Planted complaints about group rentals and the confounders that attract complaints.
-    pl_g = _planted(city, {"overcrowded": 3.0, "under_registered": 3.0}, period.years, rng)
-    pl_q = _planted(city, {"quarrelsome_neighbour": 8.0}, period.years, rng)
-    pl_t = _planted(city, {"typo_address": 5.0}, period.years, rng)
-    cat_g = _choice(rng, [group, noise, rubbish, ebike], len(pl_g), [0.45, 0.3, 0.15, 0.1]).astype(
-        np.int64
+    # Planted complaints about group rentals and the confounders that attract complaints;
+    # how many and about what comes from the world.
+    gr, conf = s.world.get("group_rental"), s.world.get("confounders")
+    rate = gr["complaints_per_year"]
+    pl_g = _planted(
+        city, {"overcrowded": rate, "under_registered": rate}, period.years, rng, gr["quiet_share"]
     )
-    cat_q = _choice(rng, [noise, group], len(pl_q), [0.6, 0.4]).astype(np.int64)
+    pl_q = _planted(
+        city, {"quarrelsome_neighbour": conf["quarrelsome_complaints_per_year"]}, period.years, rng
+    )
+    pl_t = _planted(
+        city, {"typo_address": conf["typo_address_complaints_per_year"]}, period.years, rng
+    )
+    complaint_mix = [gr[f"complaint_mix_{k}"] for k in ("group", "noise", "rubbish", "ebike")]
+    cat_g = _choice(rng, [group, noise, rubbish, ebike], len(pl_g), complaint_mix).astype(np.int64)
+    q_group = conf["quarrelsome_group_share"]
+    cat_q = _choice(rng, [noise, group], len(pl_q), [1 - q_group, q_group]).astype(np.int64)
     cat_t = _choice(rng, [noise, group, rubbish], len(pl_t), [0.5, 0.3, 0.2]).astype(np.int64)
     # Typo'd complaints are truly about another rental in the same compound (or any rental).
     true_t = _typo_sources(s, pl_t)
@@ -405,7 +423,7 @@ def make_tickets(s: Sampler) -> EntityRecords:
         phones[q_sl] = [q_phone[h] for h in pl_q]
         is_repeat[q_sl] = rng.random(len(pl_q)) < 0.8
 
-    addr = addresses.render(places, city.compounds, city.grids, "hotline", rng)
+    addr = addresses.render(places, city.compounds, city.grids, "hotline", rng, **s.addr_rates)
     tpl_idx = (rng.random(n) * np.array([len(c[4]) for c in cats])[cat]).astype(np.int64)
     tpl = _templates([c[4] for c in cats], cat, tpl_idx)
     filler = _choice(rng, vocab.TICKET_FILLERS, n)
@@ -526,7 +544,10 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
         "城市管理>违法建设>违章搭建": 9,
     }
     t = t.filter(pl.col("category_path").is_in(list(cat_map)))
-    p_tr = np.where(t["category_path"].to_numpy() == "城乡建设>房屋管理>群租房", 0.45, 0.0)
+    gr, conf = s.world.get("group_rental"), s.world.get("confounders")
+    p_tr = np.where(
+        t["category_path"].to_numpy() == "城乡建设>房屋管理>群租房", gr["grid_transfer_share"], 0.0
+    )
     p_tr = np.where(p_tr == 0, min(0.9, 0.15 * n_total / max(1, t.height)), p_tr)
     tr = t.filter(pl.Series(rng.random(t.height) < p_tr))
     n_tr = tr.height
@@ -535,8 +556,19 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
     bg_d = s.districts(n_bg)
     bg_places = s.places(bg_d, room_share=0.5)
     bg_type = rng.choice(len(types), n_bg, p=tw / tw.sum())
-    pl_g = _planted(city, {"overcrowded": 1.5, "under_registered": 1.5}, period.years, rng)
-    pl_t = _planted(city, {"typo_address": 1.0}, period.years, rng)
+    # Patrols reach only part of the group rentals (the world's grid coverage).
+    reached = rng.random(city.houses.height) < gr["grid_coverage"]
+    findings = np.where(reached, gr["grid_findings_per_year"], 0.0)
+    pl_g = _planted(
+        city,
+        {"overcrowded": findings, "under_registered": findings},
+        period.years,
+        rng,
+        gr["quiet_share"],
+    )
+    pl_t = _planted(
+        city, {"typo_address": conf["typo_address_grid_events_per_year"]}, period.years, rng
+    )
     true_t = _typo_sources(s, pl_t)
     planted_type = np.where(rng.random(len(pl_g)) < 0.7, 6, 7)
     places = pl.concat(
@@ -551,7 +583,7 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
     n_own = len(etype)
     reg = s.region_cols(places["comp_idx"].to_numpy())
     own_ts = s.times(reg["district_idx"].to_numpy())
-    own_addr = addresses.render(places, city.compounds, city.grids, "grid", rng)
+    own_addr = addresses.render(places, city.compounds, city.grids, "grid", rng, **s.addr_rates)
     origin_own = _choice(rng, ["网格员巡查", "群众反映", "部门移交"], n_own, [0.72, 0.17, 0.11])
     origin_own[len(bg_type) :] = "网格员巡查"
 
@@ -697,8 +729,14 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
     bg_type = rng.choice(len(types), n_bg, p=tw / tw.sum())
     room_share = np.where(np.isin(bg_type, [0, 1, 2, 4, 6, 7, 10]), 0.6, 0.1)
     bg_places = s.places(bg_d, room_share=float(room_share.mean()))
-    pl_g = _planted(city, {"overcrowded": 1.2, "under_registered": 1.2}, period.years, rng)
-    pl_q = _planted(city, {"quarrelsome_neighbour": 0.8}, period.years, rng)
+    gr, conf = s.world.get("group_rental"), s.world.get("confounders")
+    rate = gr["incidents_per_year"]
+    pl_g = _planted(
+        city, {"overcrowded": rate, "under_registered": rate}, period.years, rng, gr["quiet_share"]
+    )
+    pl_q = _planted(
+        city, {"quarrelsome_neighbour": conf["quarrelsome_incidents_per_year"]}, period.years, rng
+    )
     planted = np.concatenate([pl_g, pl_q])
     p_type = _choice(rng, [1, 4, 5, 7, 10], len(planted), [0.35, 0.3, 0.15, 0.1, 0.1]).astype(
         np.int64
@@ -711,7 +749,7 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
     n = len(itype)
     reg = s.region_cols(places["comp_idx"].to_numpy())
     ts = s.times(reg["district_idx"].to_numpy(), hours=np.roll(HOURS, 3))
-    addr = addresses.render(places, city.compounds, city.grids, "police", rng)
+    addr = addresses.render(places, city.compounds, city.grids, "police", rng, **s.addr_rates)
     cat = np.array([t[0] for t in types])[itype]
     sub = np.array([t[1] for t in types])[itype]
     tpl_idx = (rng.random(n) * np.array([len(t[3]) for t in types])[itype]).astype(np.int64)
@@ -829,11 +867,37 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
 def make_floating(s: Sampler) -> EntityRecords:
     rng, city, period = s.rng, s.city, s.period
     hs = city.houses
+    gr, conf = s.world.get("group_rental"), s.world.get("confounders")
+    # A group rental's tenants move in and out (occupants / stay per year); the world says
+    # what share of those moves is registered as floating population.
+    moves = hs["occupants"].to_numpy() * 365.0 / gr["stay_days"]
+    group_rate = gr["floating_register_share"] * moves
     groups = {
-        "group": _planted(city, {"overcrowded": 18.0, "under_registered": 14.0}, period.years, rng),
-        "dorm": _planted(city, {"staff_dormitory": 20.0}, period.years, rng),
-        "student": _planted(city, {"student_housing": 8.0}, period.years, rng),
-        "family": _planted(city, {"large_family": 4.0}, period.years, rng),
+        "group": _planted(
+            city,
+            {"overcrowded": group_rate, "under_registered": group_rate},
+            period.years,
+            rng,
+            gr["quiet_share"],
+        ),
+        "dorm": _planted(
+            city,
+            {"staff_dormitory": conf["staff_dormitory_registrations_per_year"]},
+            period.years,
+            rng,
+        ),
+        "student": _planted(
+            city,
+            {"student_housing": conf["student_housing_registrations_per_year"]},
+            period.years,
+            rng,
+        ),
+        "family": _planted(
+            city, {"large_family": conf["large_family_registrations_per_year"]}, period.years, rng
+        ),
+        "flat": _planted(
+            city, {"flat_share": conf["flat_share_registrations_per_year"]}, period.years, rng
+        ),
     }
     # The planted registrations are part of the city's total, not on top of it.
     total = round(FLOATING_PER_K * city.residents / 1000 * period.years)
@@ -868,12 +932,13 @@ def make_floating(s: Sampler) -> EntityRecords:
             (sept >= period.start) & (sept < period.end), sept, registered[stud]
         )
     stay_days = np.select(
-        [kind == "group", kind == "dorm", kind == "student", kind == "family"],
+        [kind == "group", kind == "dorm", kind == "student", kind == "family", kind == "flat"],
         [
-            rng.uniform(20, 120, n),
+            rng.uniform(0.3, 1.7, n) * gr["stay_days"],
             rng.exponential(400, n),
             rng.uniform(250, 320, n),
             rng.exponential(700, n),
+            rng.uniform(0.5, 1.5, n) * conf["flat_share_stay_days"],
         ],
         rng.exponential(300, n),
     )
@@ -893,9 +958,10 @@ def make_floating(s: Sampler) -> EntityRecords:
     region = np.array([r[0] for r in vocab.MIGRANT_REGIONS])[reg_pick]
     hukou = np.array([r[1] for r in vocab.MIGRANT_REGIONS])[reg_pick]
     ids = people.id_numbers(rng, region, births, male)
-    addr = addresses.render(places, city.compounds, city.grids, "police", rng)
+    addr = addresses.render(places, city.compounds, city.grids, "police", rng, **s.addr_rates)
+    hid_share = s.world.get("addresses")["floating_house_id_share"]
     has_hid = places["house_idx"].is_not_null().to_numpy() & (
-        rng.random(n) < np.where(kind == "dorm", 0.8, 0.4)
+        rng.random(n) < np.where(kind == "dorm", 0.8, hid_share)
     )
     house_ids = pl.DataFrame({"h": places["house_idx"]}).join(
         hs.select(pl.col("house_idx").cast(pl.Int64).alias("h"), "house_id"),
@@ -940,9 +1006,13 @@ def make_hazards(s: Sampler) -> EntityRecords:
     letting = np.flatnonzero(
         (hs["status"].to_numpy() == "在租") & (hs["label"].to_numpy() == "normal")
     )
-    n_bg = round(HAZARDS_PER_RENTAL * hs.height * period.years)
+    hz, gr = s.world.get("hazards"), s.world.get("group_rental")
+    n_bg = round(hz["background_per_rental"] * hs.height * period.years)
     bg_h = letting[rng.integers(0, len(letting), n_bg)]
-    pl_g = _planted(city, {"overcrowded": 1.5, "under_registered": 1.2}, period.years, rng)
+    rate = gr["hazards_per_year"]
+    pl_g = _planted(
+        city, {"overcrowded": rate, "under_registered": rate}, period.years, rng, gr["quiet_share"]
+    )
     pl_d = _planted(city, {"staff_dormitory": 0.5}, period.years, rng)
     house = np.concatenate([bg_h, pl_g, pl_d]).astype(np.int64)
     n = len(house)
@@ -960,7 +1030,7 @@ def make_hazards(s: Sampler) -> EntityRecords:
     d_idx = s.house_district[house]
     due = found + (rng.integers(7, 31, n) * 86400).astype("timedelta64[s]")
     bad = period.bad(d_idx, found)
-    fixed_ok = rng.random(n) < np.where(bad, 0.85, 0.945)
+    fixed_ok = rng.random(n) < np.where(bad, hz["fixed_share"] - 0.095, hz["fixed_share"])
     fix_dur = rng.uniform(0.1, 1.0, n) * (due - found).astype(np.int64)
     fix_dur = np.where(rng.random(n) < 0.05, (due - found).astype(np.int64) * 1.3, fix_dur)
     fixed = found + fix_dur.astype(np.int64).astype("timedelta64[s]")
@@ -1005,61 +1075,101 @@ def make_hazards(s: Sampler) -> EntityRecords:
     return EntityRecords("rental_hazards", versions, links)
 
 
-def make_checks(s: Sampler) -> EntityRecords:
+def _visible_signals(
+    city: City, earlier: Mapping[str, EntityRecords]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per house, what the police could see before deciding where to check: a simple count
+    of the records linked to it (floating registrations count a third) plus registry
+    crowding, and the number of 12345 complaints about it."""
+    hs = city.houses
+    seen = np.zeros(hs.height)
+    complaints = np.zeros(hs.height)
+    for name, rec in earlier.items():
+        if name == "rental_houses" or rec.links.height == 0:
+            continue
+        idx = rec.links["house_idx"].drop_nulls().to_numpy().astype(np.int64)
+        np.add.at(seen, idx, 1 / 3 if name == "police_floating_population" else 1.0)
+        if name == "hotline_tickets":
+            np.add.at(complaints, idx, 1.0)
+    per_room = hs["registered_tenants"].to_numpy() / np.maximum(hs["rooms"].to_numpy(), 1)
+    return seen + 2.0 * np.maximum(0.0, per_room - 2.0), complaints
+
+
+def make_checks(s: Sampler, earlier: Mapping[str, EntityRecords]) -> EntityRecords:
+    """Police checks of rental houses. Most are targeted: they follow an earlier lead (the
+    houses a simple ranking of visible signals puts on top) or a complaint; the rest are
+    random. The world sets how many, the share that follows leads, how often a check
+    confirms and how often it records 实住人数."""
     rng, city, period = s.rng, s.city, s.period
+    ch, ad = s.world.get("checks"), s.world.get("addresses")
     hs = city.houses
     label = hs["label"].to_numpy()
-    kind = hs["kind"].to_numpy()
-    p = np.where(
-        label == "group_rental",
-        0.6,
-        np.where(label == "confounder", 0.3, CHECKS_PER_RENTAL * period.years),
+    n_h = hs.height
+    naive, complaints = _visible_signals(city, earlier)
+    n_targeted = round(ch["targeted_per_group_rental"] * int((label == "group_rental").sum()))
+    n_lead = round(n_targeted * ch["lead_share"])
+    # Leads: drawn from a pool twice their number at the top of the simple ranking
+    # (ties broken at random), as not every lead gets a visit.
+    top = np.argsort(-(naive + rng.random(n_h) * 0.5), kind="stable")[: 2 * n_lead]
+    lead_h = rng.choice(top, min(n_lead, len(top)), replace=False)
+    w = complaints.copy()
+    w[lead_h] = 0.0
+    n_compl = min(n_targeted - len(lead_h), int((w > 0).sum()))
+    compl_h = (
+        rng.choice(n_h, n_compl, replace=False, p=w / w.sum()) if n_compl else np.array([], int)
     )
-    house = np.flatnonzero(rng.random(hs.height) < p)
+    targeted = np.zeros(n_h, dtype=bool)
+    targeted[lead_h] = targeted[compl_h] = True
+    follows_lead = np.zeros(n_h, dtype=bool)
+    follows_lead[lead_h] = True
+    randomly = ~targeted & (rng.random(n_h) < ch["random_per_rental_per_year"] * period.years)
+    house = np.flatnonzero(targeted | randomly)
     n = len(house)
     lab = label[house]
-    # Planted houses are checked in the second half of the period, after their signals.
+    # Targeted checks come in the second half of the period, after the signals.
     half = period.start + (period.end - period.start) // 2
     reg_at = hs["registered_at"].to_numpy().astype("datetime64[s]")[house]
     checked = np.where(
-        lab == "normal",
-        s.uniform_times(n, lo=reg_at + DAY),
+        targeted[house],
         s.uniform_times(n, lo=np.full(n, half)),
+        s.uniform_times(n, lo=reg_at + DAY),
     )
     u = rng.random(n)
+    c, f = ch["confirm_rate"], ch["false_confirm_rate"]
     verdict = np.where(
         lab == "group_rental",
-        np.where(u < 0.85, "确认群租", np.where(u < 0.93, "确认出租", "无法核实")),
+        np.where(u < c, "确认群租", np.where(u < c + (1 - c) * 0.55, "确认出租", "无法核实")),
         np.where(
-            u < 0.03,
+            u < f,
             "确认群租",
             np.where(u < 0.86, "确认出租", np.where(u < 0.92, "非出租", "无法核实")),
         ),
     )
-    tenants = hs["registered_tenants"].to_numpy()[house]
-    occ = np.where(
-        lab == "group_rental",
-        rng.integers(8, 21, n),
-        np.maximum(0, tenants + rng.integers(-1, 2, n)),
-    )
-    occ = np.where(kind[house] == "under_registered", rng.integers(6, 16, n), occ)
+    occ = np.maximum(0, hs["occupants"].to_numpy()[house] + rng.integers(-1, 2, n))
     occ = np.where(np.isin(verdict, ["确认出租", "确认群租"]), np.maximum(occ, 1), occ)
     occ = np.where(verdict == "无法核实", 0, occ)
+    occ_given = rng.random(n) < ch["occupants_given_share"]
     haz = np.where(lab == "group_rental", rng.poisson(2.0, n), rng.poisson(0.2, n))
-    addr = addresses.render(s.house_places(house), city.compounds, city.grids, "police", rng)
-    has_lead = rng.random(n) < np.where(lab == "normal", 0.15, 0.6)
+    addr = addresses.render(
+        s.house_places(house), city.compounds, city.grids, "police", rng, **s.addr_rates
+    )
+    has_lead = follows_lead[house] & (rng.random(n) < 0.95)
     leads = lead_ids(hs["house_id"].to_numpy()[house])
     street = hs["street"].to_numpy()[house]
     base = pl.DataFrame(
         {
             "check_id": _ids("HC", checked, 5),
             "lead_id": _masked(has_lead, leads),
-            "house_id": _masked(rng.random(n) < 0.92, hs["house_id"].to_numpy()[house]),
+            "house_id": _masked(
+                rng.random(n) < ad["check_house_id_share"], hs["house_id"].to_numpy()[house]
+            ),
             "address": addr,
             "checked_at": ms(checked),
             "unit": _station(pl.Series(street.astype(str))),
             "verdict": verdict,
-            "occupants_found": occ,
+            "occupants_found": pl.DataFrame({"o": occ, "g": occ_given}).select(
+                pl.when(pl.col("g")).then(pl.col("o"))
+            )["o"],
             "hazards_found": haz,
             "_house_idx": house.astype(np.int64),
         }
@@ -1084,7 +1194,9 @@ def make_houses(s: Sampler) -> tuple[EntityRecords, pl.DataFrame]:
     rng, city, period = s.rng, s.city, s.period
     hs = city.houses
     n = hs.height
-    addr = addresses.render(s.house_places(np.arange(n)), city.compounds, city.grids, "rental", rng)
+    addr = addresses.render(
+        s.house_places(np.arange(n)), city.compounds, city.grids, "rental", rng, **s.addr_rates
+    )
     reg_at = hs["registered_at"].to_numpy().astype("datetime64[s]")
     base = hs.select(
         "house_id",

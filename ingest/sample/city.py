@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from ingest.sample import people, vocab
+from ingest.sample.world import World
 
 DISTRICT_CENTRES = {
     "崇川区": (120.89, 32.01),
@@ -35,6 +36,7 @@ CONFOUNDER_KINDS = (
     "student_housing",
     "quarrelsome_neighbour",
     "typo_address",
+    "flat_share",  # a lawful 合租 with short stays: churn without crowding
 )
 
 
@@ -46,7 +48,7 @@ class City:
     grids: pl.DataFrame  # grid_idx, grid_code, grid_name, grid_type, comm_idx, street_idx, ...
     workers: pl.DataFrame  # worker_id, grid_code, ...
     compounds: pl.DataFrame  # comp_idx, grid_idx, road, road_typo, number, buildings, ...
-    houses: pl.DataFrame  # house_id, comp_idx, building, room, ..., label, kind
+    houses: pl.DataFrame  # house_id, comp_idx, building, room, ..., label, kind, occupants
 
 
 def _pick(rng: np.random.Generator, items: list[str] | tuple[str, ...], n: int) -> np.ndarray:
@@ -78,12 +80,18 @@ def build_streets(rng: np.random.Generator, residents: int) -> pl.DataFrame:
 
 
 def build(
-    rng: np.random.Generator, residents: int, start: np.datetime64, end: np.datetime64
+    rng: np.random.Generator,
+    residents: int,
+    start: np.datetime64,
+    end: np.datetime64,
+    *,
+    world: World,
 ) -> City:
     """The city for ``residents`` people (the city scale is 7.7 million).
 
     Rental houses are registered between four years before ``start`` and ``end``;
-    planted houses (group rentals and confounders) before ``start``.
+    planted houses (group rentals and confounders) before ``start``. How many are
+    planted, how crowded they are and how accurate the registry is come from ``world``.
     """
     ref_year = int(str(end)[:4])
     streets = build_streets(rng, residents)
@@ -188,7 +196,7 @@ def build(
 
     workers = _build_workers(rng, grids, ref_year)
     compounds = _build_compounds(rng, grids, streets)
-    houses = _build_houses(rng, residents, compounds, grids, start, end)
+    houses = _build_houses(rng, residents, compounds, grids, start, end, world)
     return City(residents, streets, communities, grids, workers, compounds, houses)
 
 
@@ -302,7 +310,9 @@ def _build_houses(
     grids: pl.DataFrame,
     start: np.datetime64,
     end: np.datetime64,
+    world: World,
 ) -> pl.DataFrame:
+    gr, conf, registry = world.get("group_rental"), world.get("confounders"), world.get("registry")
     ref_year = int(str(end)[:4])
     target = max(200, round(residents / 1000 * RENTALS_PER_THOUSAND))
     m = int(target * 1.15) + 50
@@ -327,19 +337,20 @@ def _build_houses(
         .join(g, on="grid_idx", how="left", maintain_order="left")
     )
 
-    # Labels: planted group rentals (~0.8%) and confounders (~0.25% each), at least a few.
-    n_group = max(12, round(n * 0.008))
-    n_conf = max(4, round(n * 0.0025))
+    # Labels: planted group rentals (~0.8%) and confounders (~0.25% each), at least a few;
+    # the shares, the mix of kinds and how crowded they are come from the world.
+    n_group = max(12, round(n * gr["share"]))
     labels = np.full(n, "normal", dtype=object)
     kinds = np.full(n, "", dtype=object)
     order = rng.permutation(n)
     pos = 0
+    n_over = min(n_group - 2, max(2, round(n_group * gr["overcrowded_share"])))
     for k in range(n_group):
         labels[order[pos]] = "group_rental"
-        kinds[order[pos]] = GROUP_KINDS[0] if k % 5 < 3 else GROUP_KINDS[1]
+        kinds[order[pos]] = GROUP_KINDS[0] if k < n_over else GROUP_KINDS[1]
         pos += 1
     for kind in CONFOUNDER_KINDS:
-        for _ in range(n_conf):
+        for _ in range(max(4, round(n * conf[f"{kind}_share"]))):
             labels[order[pos]] = "confounder"
             kinds[order[pos]] = kind
             pos += 1
@@ -360,11 +371,36 @@ def _build_houses(
         mode[sel] = np.array(modes)[rng.integers(0, len(modes), len(sel))]
         tenants[sel] = rng.integers(t[0], t[1] + 1, len(sel))
 
-    put("overcrowded", (42, 100), (2, 4), ["分租", "合租"], (8, 18))
+    t_over = int(gr["overcrowded_tenants_min"])
+    put(
+        "overcrowded",
+        (42, 100),
+        (2, 4),
+        ["分租", "合租"],
+        (t_over, t_over + int(gr["overcrowded_tenants_span"])),
+    )
     put("under_registered", (50, 110), (2, 4), ["整租", "合租"], (1, 2))
-    put("large_family", (110, 180), (3, 5), ["整租"], (6, 9))
+    a_family = float(conf["large_family_area_min"])
+    put("large_family", (a_family, a_family + 70), (3, 5), ["整租"], (6, 9))
     put("staff_dormitory", (140, 320), (6, 12), ["整租"], (12, 30))
     put("student_housing", (70, 130), (3, 5), ["合租"], (4, 8))
+    put("flat_share", (80, 130), (3, 4), ["合租"], (3, 4))
+
+    # Who truly lives there: the registered tenants, except in group rentals, where more
+    # people live than the registry says (or as many as it says, for overcrowded ones).
+    occ_lo = int(gr["occupants_min"])
+    occupants = tenants.copy()
+    grp = labels == "group_rental"
+    occupants[grp] = np.maximum(
+        tenants[grp], rng.integers(occ_lo, occ_lo + int(gr["occupants_span"]) + 1, int(grp.sum()))
+    )
+    # The registry's accuracy: ordinary houses' tenant counts go stale or are mistyped,
+    # and areas are measured or copied loosely (planted houses keep their defining counts).
+    ordinary = labels == "normal"
+    off = (rng.random(n) < registry["tenant_error_share"]) & ordinary
+    err = rng.choice(np.array([-2, -1, 1, 2, 3]), n, p=[0.15, 0.3, 0.3, 0.15, 0.1])
+    tenants = np.where(off, np.maximum(1, tenants + err), tenants)
+    area = np.clip(area * np.exp(rng.normal(0, 1, n) * registry["area_error_sd"]), 12, 400)
 
     status = rng.choice(np.array(["在租", "空置", "已注销"]), n, p=[0.8, 0.15, 0.05])
     status[labels != "normal"] = "在租"
@@ -402,6 +438,7 @@ def _build_houses(
         rooms=pl.Series(rooms),
         rent_mode=pl.Series(mode),
         registered_tenants=pl.Series(tenants),
+        occupants=pl.Series(occupants),
         lease_start=pl.Series(lease_start),
         lease_end=pl.Series(lease_end),
         registered_at=pl.Series(reg.astype("datetime64[ms]")),

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ingest.sample.generator import generate, parse_scale
+from ingest.sample.world import World, load_world_file
 from ingest.settings import load_settings
 
 
@@ -44,13 +45,17 @@ def run_sample(args: argparse.Namespace) -> int:
         )
         return 2
     try:
+        number: int | None = getattr(args, "world", None)
+        world: int | World | None = number
+        if getattr(args, "world_file", None):
+            world = load_world_file(Path(args.world_file), number)
         summary = generate(
             out,
             scale=args.scale,
             months=args.months,
             seed=args.seed,
             end=args.end,
-            world=getattr(args, "world", None),
+            world=world,
             progress=lambda m: print(m, flush=True),
         )
     except ValueError as exc:

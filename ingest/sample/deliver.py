@@ -436,15 +436,24 @@ def duplicate_and_break(
 
 
 def corrupt_for_correction(
-    rows: pl.DataFrame, column: str, rng: np.random.Generator
+    rows: pl.DataFrame,
+    column: str,
+    rng: np.random.Generator,
+    alternatives: tuple[str, ...] = (),
 ) -> pl.DataFrame:
-    """The original of a corrected re-export: ~10% of the rows carry a wrong value."""
+    """The original of a corrected re-export: ~10% of the rows carry a wrong value (taken
+    from another row, or from ``alternatives`` when every row has the same value)."""
     n = rows.height
     vals = rows[column].to_numpy()
-    wrong = vals[rng.permutation(n)]
+    wrong = vals[rng.permutation(n)].astype(object)
     pick = rng.random(n) < 0.10
-    pick[int(rng.integers(0, n))] = True
+    forced = int(rng.integers(0, n))
+    pick[forced] = True
     pick &= wrong != vals
+    others = [a for a in alternatives if a != vals[forced]]
+    if not pick.any() and others:
+        wrong[forced] = others[int(rng.integers(0, len(others)))]
+        pick[forced] = True
     return rows.with_columns(pl.Series(column, np.where(pick, wrong, vals), dtype=pl.String))
 
 
@@ -499,7 +508,8 @@ def deliver_entity(
         log.used.add(folder / name)
         file_rng = np.random.default_rng(rng.integers(0, 2**63))
         if i in corrected and CORRECTABLE.get(entity.name):
-            wrong = corrupt_for_correction(rows, CORRECTABLE[entity.name], rng)
+            column = CORRECTABLE[entity.name]
+            wrong = corrupt_for_correction(rows, column, rng, entity.column(column).values or ())
             write_file(
                 folder / name,
                 entity,

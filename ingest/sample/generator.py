@@ -42,7 +42,8 @@ what evaluation compares the warehouse's results with.
   tenants than rooms and area allow; `under_registered`: few registered tenants
   but many people living there) or `confounder` (kind `large_family`,
   `staff_dormitory`, `student_housing`, `quarrelsome_neighbour`,
-  `typo_address`): houses a naive score would flag. Every rental house of the
+  `typo_address`, `flat_share`: a lawful 合租 with short stays): houses a naive
+  score would flag. Every rental house of the
   registry not listed here is `normal`.
 - `address_links.csv` (`entity,record_id,house_id`): for every generated record
   that is about a rental dwelling (hotline tickets, grid events, 110
@@ -141,15 +142,20 @@ def generate(
     months: int = 12,
     seed: int = 20261001,
     end: str | None = None,
-    world: int | None = None,
+    world: int | World | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SampleSummary:
     """Generate the city's export files into ``out_dir/landing`` and the truth into
-    ``out_dir/truth``. Raises ``ValueError`` on bad arguments."""
+    ``out_dir/truth``. ``world`` is a world number or a :class:`World` (with overrides);
+    by default the seed's. Raises ``ValueError`` on bad arguments."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     scale_name, residents = parse_scale(scale)
-    w = World(default_world(seed) if world is None else int(world))
+    w = (
+        world
+        if isinstance(world, World)
+        else World(default_world(seed) if world is None else int(world))
+    )
     period = make_period(end or default_end(), months, _rng(seed, "period"))
     out_dir = Path(out_dir)
     landing = out_dir / "landing"
@@ -160,12 +166,12 @@ def generate(
         f"seed {seed}, world {w.number}"
     )
 
-    c = city.build(_rng(seed, "city"), residents, period.start, period.end)
+    c = city.build(_rng(seed, "city"), residents, period.start, period.end, world=w)
     say(
         f"  regions: {c.streets.height} streets, {c.communities.height} communities, "
         f"{c.grids.height} grids, {c.workers.height} workers, {c.houses.height} rental houses"
     )
-    s = Sampler(c, period, _rng(seed, "sampler"))
+    s = Sampler(c, period, _rng(seed, "sampler"), world=w)
     recs: dict[str, EntityRecords] = {}
     recs["hotline_tickets"] = activity.make_tickets(s)
     say(f"  tickets: {recs['hotline_tickets'].records:,}")
@@ -174,7 +180,7 @@ def generate(
     recs["police_incidents"], recs["police_cases"] = inc, cases
     recs["police_floating_population"] = activity.make_floating(s)
     recs["rental_hazards"] = activity.make_hazards(s)
-    recs["police_rental_checks"] = activity.make_checks(s)
+    recs["police_rental_checks"] = activity.make_checks(s, recs)
     houses, house_states = activity.make_houses(s)
     recs["rental_houses"] = houses
     say("  activity: " + ", ".join(f"{k} {v.records:,}" for k, v in recs.items()))

@@ -397,6 +397,7 @@ def test_truth_lists_planted_houses_of_every_kind(
         "student_housing",
         "quarrelsome_neighbour",
         "typo_address",
+        "flat_share",
     ):
         assert kinds[("confounder", k)] >= 3, k
     assert set(truth["house_id"].to_list()) <= ids(frames["rental_houses"], "house_id")
@@ -404,6 +405,11 @@ def test_truth_lists_planted_houses_of_every_kind(
     assert sum(manifest["planted"].values()) == truth.height
     assert manifest["seed"] == TEST_SEED and manifest["deteriorations"]
     assert (sample_root / "truth" / "README.md").read_text(encoding="utf-8").startswith("#")
+
+
+def _world(sample_root: Path) -> dict[str, dict[str, float]]:
+    body = json.loads((sample_root / "truth" / "world.json").read_text(encoding="utf-8"))
+    return body["assumptions"]
 
 
 def _registry(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -424,7 +430,10 @@ def test_planted_group_rentals_carry_the_planted_signals(
     )
     over = reg.filter(pl.col("kind") == "overcrowded")["tenants"]
     under = reg.filter(pl.col("kind") == "under_registered")["tenants"]
-    assert over.min() >= 8 and under.max() <= 2
+    gr = _world(sample_root)["group_rental"]
+    lo = gr["overcrowded_tenants_min"]
+    assert lo >= 6 and over.min() >= lo and over.max() <= lo + gr["overcrowded_tenants_span"]
+    assert under.max() <= 2
     regs = links.filter(pl.col("entity") == "police_floating_population").group_by("house_id").len()
     per = reg.join(regs, on="house_id", how="left").with_columns(pl.col("len").fill_null(0))
     mean = dict(per.group_by("label").agg(pl.col("len").mean()).iter_rows())
@@ -468,8 +477,9 @@ def test_confounders_look_suspicious_in_one_way_only(
         pl.col("caller_phone").str.replace_all(r"\D", "").str.slice(-11).n_unique().alias("p"),
         pl.len().alias("n"),
     )
-    assert phones.filter(pl.col("n") >= 3).height >= 1
-    assert (phones.filter(pl.col("n") >= 3)["p"] == 1).all()
+    # (how often they call varies by world: at least two calls from one phone)
+    assert phones.filter(pl.col("n") >= 2).height >= 1
+    assert (phones.filter(pl.col("n") >= 2)["p"] == 1).all()
 
 
 def _addr_key(a: str) -> tuple[str, str, str] | None:
