@@ -141,6 +141,72 @@ def publish_section(r: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _p(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def leads_section(r: dict[str, Any]) -> list[str]:
+    """Group-rental leads across worlds (bench_leads): precision@k per world, min, median."""
+    summary = r.get("summary", {})
+    lines = [
+        f"**Group-rental leads across worlds** (`python -m benchmarks.bench_leads --worlds "
+        f"{len(r['worlds'])} --scale {r['scale']}`, {r['months']} months, measured {when(r)} "
+        "UTC): precision@k among dwellings without a police check, k = planted group rentals "
+        "without a check. Goal for the learned model: min ≥ 0.6, median ≥ 0.75 (and ≥ 0.6 on "
+        "the independent city).",
+        "",
+    ]
+    if r.get("note"):
+        lines += [f"Note: {r['note']}.", ""]
+    lines += [
+        "| world | k | learned | prior | floating registered | complaints/yr | grid coverage "
+        "| checks after leads | run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for w in r["worlds"]:
+        a = w.get("assumptions", {})
+        lines.append(
+            f"| {w['world']} | {w.get('k', '-')} | {_p(w.get('learned'))} | {_p(w.get('prior'))} "
+            f"| {_p(a.get('group_rental.floating_register_share'))} "
+            f"| {_p(a.get('group_rental.complaints_per_year'))} "
+            f"| {_p(a.get('group_rental.grid_coverage'))} | {_p(a.get('checks.lead_share'))} "
+            f"| {'ok' if w['run']['ok'] else 'failed'} |"
+        )
+    for name in ("learned", "prior"):
+        s = summary.get(name)
+        if s:
+            lines.append(
+                f"| **{name}: min / median / max** | | {_p(s['min'])} / {_p(s['median'])} / "
+                f"{_p(s['max'])} | | | | | | |"
+            )
+    ec = r.get("eval_city")
+    if ec:
+        lines.append(
+            f"| independent city (eval-city) | {ec.get('k', '-')} | {_p(ec.get('learned'))} "
+            f"| {_p(ec.get('prior'))} | | | | | {'ok' if ec['run']['ok'] else 'failed'} |"
+        )
+    lines.append("")
+    pooled = r.get("reliability_pooled") or []
+    if pooled:
+        lines += [
+            f"Reliability (checked dwellings of all worlds, bins with ≥ 30 counted; "
+            f"max gap {_p(r.get('reliability_pooled_max_gap'))}, goal ≤ 0.05):",
+            "",
+            "| predicted | dwellings | mean predicted | observed confirmed | gap |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for b in pooled:
+            mark = "" if b["counted"] else " (too few)"
+            lines.append(
+                f"| {b['bin']}{mark} | {b['dwellings']} | {b['mean_predicted']:.3f} "
+                f"| {b['observed_rate']:.3f} | {b['gap']:.3f} |"
+            )
+        lines.append("")
+    else:
+        lines += ["Reliability: no `probability` column in mart_group_rental_scores yet.", ""]
+    return lines
+
+
 def render() -> str:
     sections = [
         ("ingest", ingest_section),
@@ -149,6 +215,7 @@ def render() -> str:
         ("run", run_section),
         ("publish", publish_section),
         ("dashboards", dashboards_section),
+        ("leads", leads_section),
     ]
     out: list[str] = []
     for name, fn in sections:

@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         ok.append(run("benchmarks.bench_dashboards", env={"PINGAN_DATA_DIR": str(city)}))
     else:
         ok.append(run("benchmarks.bench_dashboards", "--synthetic"))
+    # Leads across worlds (issue 13): at least 8 worlds at demo scale, and the independent city.
+    ok.append(run("benchmarks.bench_leads", "--worlds", "8", "--scale", "demo"))
     ok.append(run("benchmarks.report"))
     return 0 if all(ok) else 1
 

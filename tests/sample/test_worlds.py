@@ -180,3 +180,11 @@ def test_checks_give_the_occupants_found_as_often_as_the_world_says(
     assert abs(given.mean() - share) < 0.2
     # Some checks follow an earlier lead and carry its id.
     assert checks["lead_id"].str.starts_with("QZ").fill_null(False).sum() >= 3
+
+
+def test_the_sample_readme_documents_every_assumption():
+    readme = (Path(__file__).resolve().parents[2] / "ingest" / "sample" / "README.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [f"{t}.{k}" for t, d in ASSUMPTIONS.items() for k in d if f"`{t}.{k}`" not in readme]
+    assert not missing

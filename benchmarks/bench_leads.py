@@ -1,0 +1,311 @@
+"""Group-rental leads across many generated worlds and on the independent city.
+
+No single world is the exam (issue 13). For each of ``--worlds`` worlds (world
+numbers ``--first-world`` onwards, seed ``SEED + world``), a sample is generated at
+``--scale`` into ``benchmarks/work/leads_<scale>/w<N>`` and ``pingan run`` (the
+Dagster job: ingest, dbt build, checks, publish) runs there, as a user runs it.
+Then, among the registered dwellings *without a police check* (the checks' true
+houses, ``truth/address_links.csv``), the dwellings are ranked by
+``marts.mart_group_rental_scores.score`` (the learned model) and by
+``prior_score`` (the prior-only model), and precision@k is taken with k = the
+planted group rentals without a check. While the mart has no ``prior_score``
+column, ``score`` *is* the prior-only model and there is no learned model yet: the
+result says so (``learned`` is null).
+
+The independent city ``/work/shared/eval-city`` (written outside Pingan; its
+README says how it is measured) gets the same: its ``landing/`` is run through
+``pingan run`` and ranked, k = its planted group rentals not in ``checked``.
+
+Reliability: when the mart has a ``probability`` column, the checked dwellings
+(conclusive verdicts in ``fct_rental_checks``: 确认群租 against 确认出租 / 非出租)
+are binned by predicted probability (0-0.1, ..., 0.9-1); for each bin with at
+least 30 dwellings, the mean prediction against the observed confirmation rate.
+Per world and pooled across worlds. (These verdicts are the ones the model learns
+from: this is in-sample calibration; the model's own time-split backtest is the
+out-of-sample one.)
+
+Goal (issue 13): learned model min >= 0.6 and median >= 0.75 across worlds,
+>= 0.6 on the independent city; every reliability bin within 0.05.
+
+Results: ``benchmarks/results/leads.json`` (rendered by ``benchmarks.report``).
+
+Usage: python -m benchmarks.bench_leads [--worlds 8] [--first-world 1] [--scale demo]
+       [--months 12] [--no-eval-city] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks.common import WORK, write_result
+
+SEED = 20261001
+END = "2026-10"
+EVAL_CITY = Path(__file__).resolve().parents[1].parent / "shared" / "eval-city"
+SCORES = "marts.mart_group_rental_scores"
+MIN_PER_BIN = 30
+CONCLUSIVE = ("确认群租", "确认出租", "非出租")
+# Assumptions of each world shown beside its figures (the ones the leads depend on most).
+SHOWN = {
+    "group_rental": (
+        "floating_register_share",
+        "complaints_per_year",
+        "grid_coverage",
+        "overcrowded_share",
+    ),
+    "registry": ("tenant_error_share", "area_error_sd"),
+    "checks": ("lead_share", "occupants_given_share"),
+}
+
+
+def pingan_run(data_dir: Path) -> dict[str, Any]:
+    """``pingan run`` in ``data_dir`` (a process, as a user runs it)."""
+    env = {**os.environ, "PINGAN_DATA_DIR": str(data_dir)}
+    env.pop("PINGAN_DB", None)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = {
+        "ok": proc.returncode == 0,
+        "seconds": round(time.perf_counter() - start, 1),
+        "summary": proc.stdout.strip().splitlines()[:8],
+    }
+    if proc.returncode != 0:
+        out["error"] = proc.stderr.strip()[-600:]
+    return out
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+
+
+def precision_at_k(ranked: list[str], positives: set[str], k: int) -> float | None:
+    return round(sum(h in positives for h in ranked[:k]) / k, 4) if k else None
+
+
+def reliability(pairs: list[tuple[float, int]]) -> list[dict[str, Any]]:
+    """(predicted probability, confirmed) of checked dwellings, binned by tenths."""
+    bins: dict[int, list[tuple[float, int]]] = {}
+    for p, y in pairs:
+        bins.setdefault(min(9, max(0, int(p * 10))), []).append((p, y))
+    out = []
+    for b in sorted(bins):
+        rows = bins[b]
+        mean_p = sum(p for p, _ in rows) / len(rows)
+        rate = sum(y for _, y in rows) / len(rows)
+        out.append(
+            {
+                "bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}",
+                "dwellings": len(rows),
+                "mean_predicted": round(mean_p, 4),
+                "observed_rate": round(rate, 4),
+                "gap": round(abs(mean_p - rate), 4),
+                "counted": len(rows) >= MIN_PER_BIN,
+            }
+        )
+    return out
+
+
+def max_gap(table: list[dict[str, Any]]) -> float | None:
+    gaps = [r["gap"] for r in table if r["counted"]]
+    return max(gaps) if gaps else None
+
+
+def rank_leads(warehouse: Path, group_rentals: set[str], checked: set[str]) -> dict[str, Any]:
+    """Precision@k of the learned and prior-only rankings among unchecked dwellings, and
+    the checked dwellings' (probability, confirmed) pairs."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cols = columns(con, SCORES)
+        has_prior = "prior_score" in cols
+        prior_col = "prior_score" if has_prior else "score"
+        rows = con.execute(f"select house_id, score, {prior_col} from {SCORES}").fetchall()
+        pairs: list[tuple[float, int]] = []
+        if "probability" in cols:
+            pairs = [
+                (float(p), int(y))
+                for p, y in con.execute(
+                    f"select s.probability, c.confirmed from {SCORES} as s inner join ("
+                    "  select house_id, max(case when is_confirmed_group_rental then 1 else 0 end)"
+                    "    as confirmed"
+                    "  from marts.fct_rental_checks"
+                    f"  where house_id is not null and verdict in {CONCLUSIVE!r}"
+                    "  group by house_id"
+                    ") as c on s.house_id = c.house_id where s.probability is not null"
+                ).fetchall()
+            ]
+    finally:
+        con.close()
+    scored = {h for h, _, _ in rows}
+    unchecked = [r for r in rows if r[0] not in checked]
+    positives = group_rentals - checked
+    k = len(positives & scored)
+
+    def ranked(i: int) -> list[str]:
+        return [r[0] for r in sorted(unchecked, key=lambda r: (-(r[i] or 0.0), r[0]))]
+
+    table = reliability(pairs)
+    return {
+        "dwellings_scored": len(rows),
+        "unchecked": len(unchecked),
+        "k": k,
+        "planted_not_scored": len(positives - scored),
+        "learned": precision_at_k(ranked(1), positives, k) if has_prior else None,
+        "prior": precision_at_k(ranked(2), positives, k),
+        "prior_column": prior_col,
+        "checked_with_probability": len(pairs),
+        "reliability": table,
+        "reliability_max_gap": max_gap(table),
+        "_pairs": pairs,
+    }
+
+
+def sample_truth(truth: Path) -> tuple[set[str], set[str]]:
+    """(planted group rentals, houses with a police check) of a generated sample."""
+    import polars as pl
+
+    planted = pl.read_csv(truth / "group_rental_truth.csv", infer_schema=False)
+    links = pl.read_csv(truth / "address_links.csv", infer_schema=False)
+    group = set(planted.filter(pl.col("label") == "group_rental")["house_id"].to_list())
+    checked = set(
+        links.filter(pl.col("entity") == "police_rental_checks")["house_id"].drop_nulls().to_list()
+    )
+    return group, checked
+
+
+def measure_world(world: int, scale: str, months: int, root: Path, keep: bool) -> dict[str, Any]:
+    from ingest.sample import generate
+    from ingest.sample.world import read_world
+
+    seed = SEED + world
+    data_dir = root / f"w{world}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    start = time.perf_counter()
+    generate(data_dir, scale=scale, months=months, seed=seed, end=END, world=world)
+    gen_s = round(time.perf_counter() - start, 1)
+    run = pingan_run(data_dir)
+    group, checked = sample_truth(data_dir / "truth")
+    result: dict[str, Any] = {"world": world, "seed": seed, "generate_seconds": gen_s, "run": run}
+    drawn = (read_world(data_dir / "truth") or {}).get("assumptions", {})
+    result["assumptions"] = {
+        f"{t}.{k}": drawn.get(t, {}).get(k) for t, keys in SHOWN.items() for k in keys
+    }
+    result["planted_group_rentals"] = len(group)
+    result["checked_houses"] = len(checked)
+    try:
+        result |= rank_leads(data_dir / "warehouse.duckdb", group, checked)
+    except duckdb.Error as exc:
+        result["error"] = f"cannot rank: {exc}".splitlines()[0]
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+def measure_eval_city(root: Path, keep: bool) -> dict[str, Any]:
+    truth = json.loads((EVAL_CITY / "truth.json").read_text(encoding="utf-8"))
+    data_dir = root / "eval_city"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(EVAL_CITY / "landing", data_dir / "landing")
+    run = pingan_run(data_dir)
+    group = {h for h, kind in truth["kinds"].items() if kind == "group_rental"}
+    result: dict[str, Any] = {"run": run, "planted_group_rentals": len(group)}
+    try:
+        result |= rank_leads(data_dir / "warehouse.duckdb", group, set(truth["checked"]))
+    except duckdb.Error as exc:
+        result["error"] = f"cannot rank: {exc}".splitlines()[0]
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+def spread(values: list[float | None]) -> dict[str, float] | None:
+    xs = [v for v in values if v is not None]
+    if not xs:
+        return None
+    return {"min": min(xs), "median": round(statistics.median(xs), 4), "max": max(xs)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", type=int, default=8, help="how many worlds (default 8)")
+    parser.add_argument("--first-world", type=int, default=1, help="first world number")
+    parser.add_argument("--scale", default="demo", help="demo | test | N (default demo)")
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--no-eval-city", action="store_true", help="skip the independent city")
+    parser.add_argument("--keep", action="store_true", help="keep the data dirs")
+    args = parser.parse_args(argv)
+    from benchmarks.report import leads_section
+
+    root = WORK / f"leads_{args.scale}"
+    root.mkdir(parents=True, exist_ok=True)
+    worlds = []
+    for n in range(args.first_world, args.first_world + args.worlds):
+        w = measure_world(n, args.scale, args.months, root, args.keep)
+        print(
+            f"world {n}: k={w.get('k')} prior {w.get('prior')} learned {w.get('learned')} "
+            f"(run {'ok' if w['run']['ok'] else 'FAILED'} in {w['run']['seconds']} s)",
+            flush=True,
+        )
+        worlds.append(w)
+    pooled = [p for w in worlds for p in w.pop("_pairs", [])]
+    eval_city = None
+    if not args.no_eval_city and (EVAL_CITY / "truth.json").exists():
+        eval_city = measure_eval_city(root, args.keep)
+        eval_city.pop("_pairs", None)
+        print(
+            f"eval city: k={eval_city.get('k')} prior {eval_city.get('prior')} "
+            f"learned {eval_city.get('learned')}",
+            flush=True,
+        )
+    pooled_table = reliability(pooled)
+    has_learned = any(w.get("learned") is not None for w in worlds)
+    payload = {
+        "seed_base": SEED,
+        "end": END,
+        "scale": args.scale,
+        "months": args.months,
+        "note": None
+        if has_learned
+        else "mart_group_rental_scores has no prior_score column: score is the prior-only "
+        "model and there is no learned model yet (learned = null)",
+        "summary": {
+            "learned": spread([w.get("learned") for w in worlds]),
+            "prior": spread([w.get("prior") for w in worlds]),
+        },
+        "goals": {"min": 0.6, "median": 0.75, "eval_city": 0.6, "calibration_gap": 0.05},
+        "worlds": worlds,
+        "eval_city": eval_city,
+        "reliability_pooled": pooled_table,
+        "reliability_pooled_max_gap": max_gap(pooled_table),
+    }
+    write_result("leads", payload)
+    print("\n".join(leads_section(json.loads(json.dumps(payload, default=str)))))
+    return 0 if all(w["run"]["ok"] for w in worlds) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
