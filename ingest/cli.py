@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.discovery import PathRefused, display
 from ingest.load import FileResult, WarehouseBusy, iter_ingest, ledger_summary
 from ingest.settings import Settings
 from ingest.storage import storage_fault
@@ -17,8 +18,9 @@ def format_result(r: FileResult) -> str:
     counts = f"read {r.rows_read} loaded {r.rows_loaded} rejected {r.rows_rejected}"
     if r.rows_warned:
         counts += f" warned {r.rows_warned}"
-    line = f"{r.status:<9} {r.entity or '-':<27} {counts:<44} {r.file_name}"
-    return line + (f"  ({r.reason})" if r.reason else "")
+    # Names and reasons come from outside: escaped, so a file name cannot forge a line.
+    line = f"{r.status:<9} {r.entity or '-':<27} {counts:<44} {display(r.file_name)}"
+    return line + (f"  ({display(r.reason)})" if r.reason else "")
 
 
 def run_ingest(paths: Sequence[str], settings: Settings) -> int:
@@ -29,7 +31,7 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
         for result in iter_ingest([Path(p) for p in paths], settings):
             results.append(result)
             print(format_result(result), flush=True)
-    except (FileNotFoundError, WarehouseBusy) as exc:
+    except (FileNotFoundError, PathRefused, WarehouseBusy) as exc:
         print(f"pingan ingest: {exc}", file=sys.stderr)
         return 2
     except (OSError, duckdb.IOException) as exc:

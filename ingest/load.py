@@ -25,6 +25,10 @@ import duckdb
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
+from ingest.discovery import Found
+from ingest.discovery import discover as discover_found
+from ingest.isolation import IsolatedReader
+from ingest.limits import ReaderLimits
 from ingest.normalise import (
     by_distinct,
     clean_enum,
@@ -49,11 +53,10 @@ from ingest.pii import (
     normalise_id_numbers,
     normalise_phone,
 )
-from ingest.readers import FileRejected, Records, read_export
+from ingest.readers import FileRejected, Records
 from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
 
-IGNORED_NAMES = (".", "~$")  # hidden files and Office lock files are not deliveries
 MISSING = "missing"  # ledger status of a file that vanished before it could be read
 
 # Expression parsers of the kinds whose columns repeat a few values (run once
@@ -126,17 +129,10 @@ def shanghai_now() -> datetime:
     return datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).replace(tzinfo=None)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files under the given paths (recursive), sorted, hidden and lock files left out."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found.update(p.resolve() for p in path.rglob("*") if p.is_file())
-        elif path.is_file():
-            found.add(path.resolve())
-        else:
-            raise FileNotFoundError(f"no such file or folder: {path}")
-    return sorted(p for p in found if not p.name.startswith(IGNORED_NAMES))
+def discover(paths: Iterable[Path], limits: ReaderLimits | None = None) -> list[Path]:
+    """The deliveries under the given paths (:mod:`ingest.discovery`), refused paths left out."""
+    depth = (limits or ReaderLimits()).max_folder_depth
+    return [f.path for f in discover_found(paths, depth) if f.refusal is None]
 
 
 def file_sha256(path: Path) -> str:
@@ -309,6 +305,12 @@ class Loader:
         self.pseudonymiser = Pseudonymiser(load_pii_key(settings))
         ensure_raw_schema(con)
         self.tmp_dir = settings.data_dir / "tmp"
+        # Started now, so its imports overlap the first file's hashing and ledger lookup.
+        self.reader = IsolatedReader(settings.limits, self.tmp_dir)
+        self.reader.start()
+
+    def close(self) -> None:
+        self.reader.close()
 
     def _next_seq(self) -> int:
         rows = self.con.execute(
@@ -329,13 +331,18 @@ class Loader:
         reason: str | None,
         now: datetime,
         seq: int,
+        *,
+        name: str | None = None,
+        stored_path: str | None = None,
     ) -> FileResult:
-        size = path.stat().st_size if status != MISSING else None
+        name = path.name if name is None else name
+        stored_path = str(path) if stored_path is None else stored_path
+        size = path.stat().st_size if sha is not None else None  # never stat what was refused
         self.con.execute(
             "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                path.name,
-                str(path),
+                name,
+                stored_path,
                 sha,
                 size,
                 entity,
@@ -350,7 +357,7 @@ class Loader:
             ],
         )
         return FileResult(
-            path.name, str(path), sha, entity, status, read, loaded, rejected, warned, reason
+            name, stored_path, sha, entity, status, read, loaded, rejected, warned, reason
         )
 
     def record_missing(self, path: Path) -> FileResult:
@@ -375,11 +382,36 @@ class Loader:
         self.con.commit()
         return result
 
+    def record_refused(self, found: Found) -> FileResult:
+        """A path that is not read at all (a link out of the folder, a FIFO, ...): its ledger
+        row says why; the name is stored escaped when it is not valid UTF-8."""
+        assert found.refusal is not None
+        self.con.begin()
+        result = self._ledger(
+            found.path,
+            None,
+            None,
+            "rejected",
+            0,
+            0,
+            0,
+            0,
+            found.refusal,
+            shanghai_now(),
+            self._next_seq(),
+            name=found.name,
+            stored_path=found.stored_path,
+        )
+        self.con.commit()
+        return result
+
     def load_file(self, path: Path) -> FileResult:
         try:
             sha = file_sha256(path)
         except FileNotFoundError:
             return self.record_missing(path)
+        except OSError as exc:  # unreadable (permissions, an I/O error): refused, not a crash
+            return self.record_refused(Found(path, f"cannot read file: {exc.strerror or exc}"))
         # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
         found = self.con.execute(
             "select entity from raw.load_ledger where file_sha256 = ? and status = 'loaded' limit 1",
@@ -406,7 +438,7 @@ class Loader:
             return result
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         try:
-            records = read_export(path, self.tmp_dir)
+            records = self.reader.read(path)
             typed = type_records(records, self.pseudonymiser)
         except FileRejected as exc:
             return self._reject_file(path, sha, exc, now)
@@ -494,7 +526,11 @@ class Loader:
 
 
 def iter_ingest(
-    paths: Sequence[Path | str], settings: Settings, *, missing_ok: bool = False
+    paths: Sequence[Path | str],
+    settings: Settings,
+    *,
+    missing_ok: bool = False,
+    landing: Path | None = None,
 ) -> Iterator[FileResult]:
     """Ingest every file under ``paths`` into ``settings.warehouse``, yielding a result per file.
 
@@ -504,26 +540,44 @@ def iter_ingest(
     runs set: their files were seen by a sensor and may be withdrawn since, so each
     gets a ``missing`` ledger row and the others still load. A file that vanishes
     after the run has started is recorded as ``missing`` either way.
+
+    Every path met gets a ledger row: a refused one (a link out of the landing
+    folder, a FIFO, an undecodable name, a folder too deep; :mod:`ingest.discovery`)
+    a ``rejected`` row with its reason. On the command line (not ``missing_ok``) a
+    refused *named* path raises :class:`ingest.discovery.PathRefused` instead.
+    Pipeline runs name files of ``landing`` (default: the settings' landing folder),
+    whose links are judged against it.
     """
     named = [Path(p) for p in paths]
-    gone = [p for p in named if missing_ok and not p.exists()]
-    files = discover(p for p in named if p not in gone)
+    found = discover_found(
+        named,
+        settings.limits.max_folder_depth,
+        landing=(landing or settings.landing_dir) if missing_ok else None,
+    )
     con = connect_warehouse(settings.warehouse)
+    loader: Loader | None = None
     try:
         loader = Loader(con, settings)
-        for f in gone:
-            yield loader.record_missing(f.absolute())
-        for f in files:
-            yield loader.load_file(f)
+        for f in found:
+            if f.refusal is not None:
+                yield loader.record_refused(f)
+            else:
+                yield loader.load_file(f.path if f.path.is_absolute() else f.path.absolute())
     finally:
+        if loader is not None:
+            loader.close()
         con.close()
 
 
 def ingest_paths(
-    paths: Sequence[Path | str], settings: Settings, *, missing_ok: bool = False
+    paths: Sequence[Path | str],
+    settings: Settings,
+    *,
+    missing_ok: bool = False,
+    landing: Path | None = None,
 ) -> list[FileResult]:
     """Ingest every file under ``paths``; one result per file."""
-    return list(iter_ingest(paths, settings, missing_ok=missing_ok))
+    return list(iter_ingest(paths, settings, missing_ok=missing_ok, landing=landing))
 
 
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:

@@ -31,21 +31,14 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import ENTITIES, Entity
+from ingest.limits import ReaderLimits
 from ingest.normalise import normalise_header, scrub_personal_numbers
+from ingest.rejection import FileRejected
+from ingest.xlsx_check import inspect_xlsx
 
 HEADER_SEARCH_ROWS = 15  # title rows above the header, at most
 SUMMARY_ROW = re.compile(r"^\s*(合计|总计|小计)")
 CHUNK = 1 << 22
-
-
-class FileRejected(Exception):
-    """The whole file cannot be loaded; ``reason`` is one line a user can act on."""
-
-    def __init__(self, reason: str, rows: pl.DataFrame | None = None, entity: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.rows = rows  # records that were read before the file was rejected
-        self.entity = entity
 
 
 @dataclass
@@ -273,14 +266,22 @@ def utf8_view(path: Path, encoding: str, tmp_dir: Path | None) -> Iterator[Path]
         yield Path(out.name)
 
 
+HEAD_LINE_CHARS = 1 << 16  # a header is short: longer head lines are cut for the search
+
+
 def _head_lines(path: Path, encoding: str) -> list[str]:
+    """The first lines, each cut to ``HEAD_LINE_CHARS``: they serve to find the header only
+    (and a field longer than Python's csv limit, 131,072 characters, must not raise)."""
     with path.open("rb") as src:
         head = src.read(1 << 18)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
-    return text.splitlines()[: HEADER_SEARCH_ROWS + 1]
+    return [ln[:HEAD_LINE_CHARS] for ln in text.splitlines()[: HEADER_SEARCH_ROWS + 1]]
 
 
-def read_csv(path: Path, tmp_dir: Path | None = None) -> Records:
+def read_csv(
+    path: Path, tmp_dir: Path | None = None, limits: ReaderLimits | None = None
+) -> Records:
+    limits = limits or ReaderLimits()
     with path.open("rb") as src:
         head = src.read(1 << 16)
     if not head.strip():
@@ -298,21 +299,190 @@ def read_csv(path: Path, tmp_dir: Path | None = None) -> Records:
     header_idx, match = find_header(parsed, path.name)
     check_required(match)
     width = len(parsed[header_idx])
-    with utf8_view(path, encoding, tmp_dir) as source:
+    limit = limits.max_csv_record_bytes
+    with (
+        utf8_view(path, encoding, tmp_dir) as view,
+        without_long_lines(view, limit, delimiter, width, tmp_dir) as (source, long_lines),
+    ):
         raw, rejected = _read_records(
-            source, delimiter, header_idx + 1, width, header_idx + 2, tmp_dir
+            source, delimiter, header_idx + 1, width, header_idx + 2, tmp_dir, limit
         )
+    if long_lines:
+        raw, too_long = _take_long_lines(raw, long_lines, limit)
+        rejected = pl.concat([rejected, too_long]).sort("_row_number")
     row_numbers = raw["_row_number"]
     raw, row_numbers = drop_non_records(raw.drop("_row_number"), row_numbers)
+    raw, row_numbers, long_cells = split_long_cells(
+        raw, row_numbers, parsed[header_idx], limits.max_cell_chars, delimiter
+    )
+    if long_cells.height:
+        rejected = pl.concat([rejected, long_cells]).sort("_row_number")
     frame = to_canonical(raw, match, row_numbers)
     return Records(match.entity, frame, rejected, "csv", encoding)
+
+
+# A line too long for DuckDB is replaced by this marker row (so the line numbering of the
+# rest stays exact), and the marker row becomes the line's rejection.
+_LONG_LINE_MARK = "\ue000pingan:record-over-the-size-limit\ue000"
+
+
+@dataclass(frozen=True)
+class LongLine:
+    line: int  # 1-based physical line
+    start: int  # byte offsets in the UTF-8 view
+    end: int
+    head: str  # its first characters, for the rejected row
+
+
+def find_long_lines(path: Path, limit: int) -> list[tuple[int, int, int]]:
+    """(1-based line, start, end) of every physical line over ``limit`` bytes.
+
+    Why not leave it to DuckDB: its reader drops a line longer than its buffer (16x
+    max_line_size) without a trace. Chunks are at most half the limit, so a long line
+    always crosses a chunk boundary: only the first and last newline of each chunk
+    matter (memchr-speed ``find``/``rfind``/``count``, no per-line Python work).
+    """
+    chunk_size = max(1, min(CHUNK, limit // 2))
+    found: list[tuple[int, int, int]] = []
+    line = 0  # newlines before line_start
+    line_start = 0
+    pos = 0
+    with path.open("rb") as src:
+        while data := src.read(chunk_size):
+            first = data.find(b"\n")
+            if first >= 0:
+                end = pos + first
+                if end - line_start > limit:
+                    found.append((line + 1, line_start, end))
+                line += data.count(b"\n")
+                line_start = pos + data.rfind(b"\n") + 1
+            pos += len(data)
+    if pos - line_start > limit:
+        found.append((line + 1, line_start, pos))
+    return found
+
+
+@contextmanager
+def without_long_lines(
+    path: Path, limit: int, delimiter: str, width: int, tmp_dir: Path | None
+) -> Iterator[tuple[Path, list[LongLine]]]:
+    """``path`` itself when no line is over ``limit``; else a copy with each long line
+    replaced by a marker row, and the long lines."""
+    spans = find_long_lines(path, limit)
+    if not spans:
+        yield path, []
+        return
+    mark = (_LONG_LINE_MARK + delimiter * (width - 1)).encode("utf-8")
+    long_lines: list[LongLine] = []
+    with tempfile.NamedTemporaryFile(suffix=".csv", dir=tmp_dir) as out, path.open("rb") as src:
+        pos = 0
+        for line, start, end in spans:
+            _copy_range(src, out, pos, start)
+            src.seek(start)
+            head = src.read(min(end - start, MAX_REJECTED_TEXT)).decode("utf-8", "ignore")
+            long_lines.append(LongLine(line, start, end, head))
+            out.write(mark)
+            pos = end
+        _copy_range(src, out, pos, None)
+        out.flush()
+        yield Path(out.name), long_lines
+
+
+def _copy_range(src, out, start: int, end: int | None) -> None:
+    src.seek(start)
+    left = None if end is None else end - start
+    while left is None or left > 0:
+        data = src.read(CHUNK if left is None else min(CHUNK, left))
+        if not data:
+            return
+        out.write(data)
+        if left is not None:
+            left -= len(data)
+
+
+def _take_long_lines(
+    raw: pl.DataFrame, long_lines: list[LongLine], limit: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Drop the marker rows; the long lines become rejected rows under their own line numbers."""
+    is_mark = pl.col("c0") == _LONG_LINE_MARK
+    rejected = pl.DataFrame(
+        {
+            "_row_number": [ln.line for ln in long_lines],
+            "reason": [
+                f"record too long: {ln.end - ln.start:,} bytes (limit {limit:,}, "
+                "max_csv_record_bytes)"
+                for ln in long_lines
+            ],
+            "row_json": [
+                _masked_line(ln.head + f"…(truncated, {ln.end - ln.start:,} bytes in all)")
+                for ln in long_lines
+            ],
+        },
+        schema=REJECTED_SCHEMA,
+    )
+    return raw.filter(~is_mark.fill_null(False)), rejected
+
+
+def split_long_cells(
+    raw: pl.DataFrame,
+    row_numbers: pl.Series,
+    headers: Sequence[object],
+    limit: int,
+    delimiter: str = ",",
+) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+    """Rows with a cell over ``limit`` characters become rejected rows (with their number).
+
+    Bytes are checked first (O(1) per value from the offsets; never fewer than the
+    characters), characters only on the rows that pass that filter."""
+    cols = raw.columns
+    if not cols or raw.height == 0:
+        return raw, row_numbers, empty_rejected()
+    by_bytes = raw.select(
+        pl.any_horizontal([pl.col(c).str.len_bytes() > limit for c in cols]).fill_null(False)
+    ).to_series()
+    if not by_bytes.any():
+        return raw, row_numbers, empty_rejected()
+    candidates = raw.filter(by_bytes)
+    lengths = candidates.select(pl.col(c).str.len_chars().fill_null(0) for c in cols)
+    reasons: list[str | None] = []
+    texts: list[str] = []
+    for values, row in zip(lengths.rows(), candidates.rows(), strict=True):
+        over = [i for i, n in enumerate(values) if n > limit]
+        if not over:
+            reasons.append(None)
+            texts.append("")
+            continue
+        i = over[0]
+        name = str(headers[i]).strip() if i < len(headers) and headers[i] else f"列{i + 1}"
+        reasons.append(
+            f"field too long: {name} has {values[i]:,} characters (limit {limit:,}, max_cell_chars)"
+        )
+        texts.append(delimiter.join("" if v is None else v[:1000] for v in row))
+    long_mask = pl.Series([r is not None for r in reasons], dtype=pl.Boolean)
+    rejected = pl.DataFrame(
+        {
+            "_row_number": row_numbers.filter(by_bytes).filter(long_mask),
+            "reason": [r for r in reasons if r is not None],
+            "row_json": [_masked_line(t) for t, r in zip(texts, reasons, strict=True) if r],
+        },
+        schema=REJECTED_SCHEMA,
+    )
+    long_positions = by_bytes.arg_true().filter(long_mask).to_numpy()
+    keep = pl.Series(~np.isin(np.arange(raw.height), long_positions))
+    return raw.filter(keep), row_numbers.filter(keep), rejected
 
 
 MAX_REJECTED_TEXT = 1 << 20  # a rejected record's text is kept up to 1 MiB
 
 
 def _read_records(
-    path: Path, delimiter: str, skip: int, width: int, first_line: int, tmp_dir: Path | None
+    path: Path,
+    delimiter: str,
+    skip: int,
+    width: int,
+    first_line: int,
+    tmp_dir: Path | None,
+    max_line: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records of a UTF-8 CSV (string cells ``c0..`` and ``_row_number``) and the rejected ones.
 
@@ -322,7 +492,7 @@ def _read_records(
     the next quote into one bad record: only the line with the quote is
     rejected, and the swallowed lines are read again as records of their own.
     """
-    frame, errors = _duckdb_read(path, delimiter, skip, width)
+    frame, errors = _duckdb_read(path, delimiter, skip, width, max_line)
     # DuckDB counts physical lines of the file it read, skipped ones included.
     offset = first_line - skip - 1
     first_error: dict[int, tuple[str, str, str | None, str]] = {}
@@ -346,7 +516,7 @@ def _read_records(
                 rest.write("\n".join(lines[1:]) + "\n")
                 rest.flush()
                 again, again_rejected = _read_records(
-                    Path(rest.name), delimiter, 0, width, line + 1, tmp_dir
+                    Path(rest.name), delimiter, 0, width, line + 1, tmp_dir, max_line
                 )
             recovered_parts.append(again)
             rejected_parts.append(again_rejected)
@@ -391,7 +561,7 @@ def _reader_connection() -> duckdb.DuckDBPyConnection:
 
 
 def _duckdb_read(
-    path: Path, delimiter: str, skip: int, width: int
+    path: Path, delimiter: str, skip: int, width: int, max_line: int
 ) -> tuple[pl.DataFrame, list[tuple]]:
     con = _reader_connection()
     try:
@@ -405,10 +575,10 @@ def _duckdb_read(
                 ?, delim = ?, quote = '"', escape = '"', header = false, skip = ?,
                 columns = ?, auto_detect = false, strict_mode = true,
                 store_rejects = true, rejects_scan = 'reject_scans',
-                rejects_table = 'reject_errors', max_line_size = 8388608
+                rejects_table = 'reject_errors', max_line_size = ?
             )
             """,
-            params=[str(path), delimiter, skip, columns],
+            params=[str(path), delimiter, skip, columns, max_line],
         ).pl()
         errors = con.execute(
             "select line, error_type, column_name, csv_line, error_message "
@@ -448,9 +618,11 @@ def _sheet_first_rows(path: Path) -> dict[int, int]:
     return firsts
 
 
-def read_xlsx(path: Path) -> Records:
+def read_xlsx(path: Path, limits: ReaderLimits | None = None) -> Records:
     import fastexcel
 
+    limits = limits or ReaderLimits()
+    inspect_xlsx(path, limits)  # what the zip declares, before calamine sizes anything by it
     try:
         reader = fastexcel.read_excel(str(path))
         sheets = [
@@ -485,22 +657,29 @@ def read_xlsx(path: Path) -> Records:
         np.arange(header_idx + 2, header_idx + 2 + raw.height, dtype=np.int64) + offset,
     )
     raw, row_numbers = drop_non_records(raw, row_numbers)
+    header_cells = sheet.row(header_idx)
+    raw, row_numbers, rejected = split_long_cells(
+        raw, row_numbers, header_cells, limits.max_cell_chars, "\t"
+    )
     frame = to_canonical(raw, match, row_numbers)
     notes = [f"sheet {reader.sheet_names[s]}"] if len(sheets) > 1 else []
-    return Records(match.entity, frame, empty_rejected(), "xlsx", None, notes)
+    return Records(match.entity, frame, rejected, "xlsx", None, notes)
 
 
 # ---------------------------------------------------------------- dispatch
 
 
-def read_export(path: Path, tmp_dir: Path | None = None) -> Records:
-    """Read one delivered file; raises :class:`FileRejected` for whole-file faults."""
+def read_export(
+    path: Path, tmp_dir: Path | None = None, limits: ReaderLimits | None = None
+) -> Records:
+    """Read one delivered file, in this process; raises :class:`FileRejected` for whole-file
+    faults. Ingest reads through :mod:`ingest.isolation`, which calls this in a worker."""
     with path.open("rb") as src:
         magic = src.read(4)
     if path.suffix.lower() in (".xlsx", ".xlsm") or magic == b"PK\x03\x04":
         if magic != b"PK\x03\x04":
             raise FileRejected("corrupt XLSX: not a ZIP container (truncated or not really XLSX)")
-        return read_xlsx(path)
+        return read_xlsx(path, limits)
     if path.suffix.lower() == ".xls":
         raise FileRejected("unsupported format: legacy .xls; ask the source system for XLSX or CSV")
-    return read_csv(path, tmp_dir)
+    return read_csv(path, tmp_dir, limits)

@@ -6,19 +6,23 @@
                       unset, a random key is created once in
                       ``<data dir>/pii.key`` with mode 0600.
 ``PINGAN_DB``         overrides the working warehouse file (``--db`` does too).
+``PINGAN_LIMIT_*``    the limits files are read under (:mod:`ingest.limits`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ingest.limits import ReaderLimits
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     warehouse: Path
+    limits: ReaderLimits = field(default_factory=ReaderLimits.from_env)
 
     @property
     def landing_dir(self) -> Path:

@@ -12,6 +12,12 @@ computes the same pending set and never loads a file twice nor skips one.
 A corrected re-export under the same name has a new hash, so it is pending; an
 unchanged re-delivery has a known (name, hash) and is a no-op.
 
+What counts as a delivery is decided by :func:`ingest.discovery.walk`, the walk
+ingest itself uses: a path it refuses (a link out of the folder, a FIFO, an
+undecodable name, a folder too deep) is pending until the ledger holds its
+``rejected`` row (matched by stored path and reason, as it has no content hash),
+so it is recorded once, and never opened here either.
+
 Hashing every file on every tick would cost time proportional to the whole
 history, so hashes are cached by ``(path, size, mtime_ns)``: a sensor keeps the
 cache in its cursor, a run in ``<data dir>/dagster/landing_index.json``.
@@ -29,11 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.discovery import Found, walk
 from ingest.settings import Settings
-
-# Names that are never deliveries: hidden files, office lock files, partial downloads.
-_IGNORED_PREFIXES = (".", "~$")
-_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
 
 # (size, mtime_ns, sha256) of a file, keyed by its absolute path.
 HashCache = dict[str, tuple[int, int, str]]
@@ -63,6 +66,12 @@ class Scan:
     done: list[LandedFile] = field(default_factory=list)
     settling: list[Path] = field(default_factory=list)
     cache: HashCache = field(default_factory=dict)
+    refused: list[Found] = field(default_factory=list)  # refusals the ledger lacks yet
+
+    @property
+    def paths_to_ingest(self) -> list[Path]:
+        """What a run hands to ingest: the pending files and the refusals to record."""
+        return [f.path for f in self.pending] + [f.path for f in self.refused]
 
 
 def sha256_of(path: Path) -> str:
@@ -73,20 +82,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_delivery(path: Path) -> bool:
-    name = path.name
-    return (
-        path.is_file()
-        and not name.startswith(_IGNORED_PREFIXES)
-        and not name.lower().endswith(_IGNORED_SUFFIXES)
-    )
-
-
-def list_deliveries(folder: Path) -> list[Path]:
-    """Every delivered file under ``folder`` (recursively), in a stable order."""
+def landing_entries(folder: Path, max_depth: int) -> list[Found]:
+    """Everything under ``folder``, deliveries and refusals, in a stable order (ingest's walk)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if is_delivery(p))
+    return sorted(walk(folder, max_depth), key=lambda f: str(f.path))
+
+
+def list_deliveries(folder: Path, max_depth: int = 32) -> list[Path]:
+    """Every delivered file under ``folder`` (recursively), in a stable order."""
+    return [f.path for f in landing_entries(folder, max_depth) if f.refusal is None]
 
 
 def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
@@ -118,6 +123,30 @@ def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, st
     return {(str(name), str(sha)) for name, sha in rows}
 
 
+def refused_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
+    """(file_path, reason) of every refusal ``raw.load_ledger`` records (no content hash)."""
+    if not settings.warehouse.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseBusy(f"warehouse {settings.warehouse} is in use: {exc}") from None
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_ledger'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return set()
+        rows = con.execute(
+            "select distinct file_path, reason from raw.load_ledger "
+            "where file_sha256 is null and status = 'rejected'"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(str(path), str(reason)) for path, reason in rows}
+
+
 def scan(
     folder: Path,
     done_keys: set[tuple[str, str]],
@@ -125,8 +154,11 @@ def scan(
     *,
     settle_seconds: float = 0.0,
     now: float | None = None,
+    refused_done: set[tuple[str, str]] | None = None,
+    max_depth: int = 32,
 ) -> Scan:
-    """Classify the files under ``folder`` as pending, done or settling.
+    """Classify the files under ``folder`` as pending, done or settling, and list the
+    refusals not in ``refused_done`` (``(stored path, reason)`` of recorded refusals).
 
     ``cache`` maps absolute paths to (size, mtime_ns, sha256); entries whose size
     and mtime still match are trusted, others are re-hashed. The returned cache
@@ -135,7 +167,12 @@ def scan(
     now = time.time() if now is None else now
     cache = cache or {}
     out = Scan()
-    for path in list_deliveries(folder):
+    for found in landing_entries(folder, max_depth):
+        if found.refusal is not None:
+            if (found.stored_path, found.refusal) not in (refused_done or set()):
+                out.refused.append(found)
+            continue
+        path = found.path
         try:
             st = path.stat()
         except FileNotFoundError:  # removed between listing and stat
@@ -195,6 +232,8 @@ def pending_for_run(settings: Settings, system: str, settle_seconds: float = 0.0
         ledger_keys(settings, read_only=False),
         load_hash_cache(settings),
         settle_seconds=settle_seconds,
+        refused_done=refused_keys(settings, read_only=False),
+        max_depth=settings.limits.max_folder_depth,
     )
     save_hash_cache(settings, result.cache.items())
     return result
@@ -215,6 +254,11 @@ class SensorDecision:
 
 def _ledger_id(name: str, sha: str) -> str:
     return f"{name}|{sha}"
+
+
+def _refusal_id(stored_path: str, reason: str) -> str:
+    """A refusal's id in the cursor: its stored (escaped) path, so the cursor is valid text."""
+    return f"refused|{stored_path}|{hashlib.sha256(reason.encode()).hexdigest()[:12]}"
 
 
 def evaluate_sensor(
@@ -238,17 +282,30 @@ def evaluate_sensor(
     requested: dict[str, str] = dict(state.get("requested", {}))
     try:
         done = ledger_keys(settings)
+        refused_done = refused_keys(settings)
     except WarehouseBusy:
         return SensorDecision([], None, cursor or "", "warehouse busy (a run is writing); retry")
     result = scan(
-        landing_folder(settings, system), done, cache, settle_seconds=settle_seconds, now=now
+        landing_folder(settings, system),
+        done,
+        cache,
+        settle_seconds=settle_seconds,
+        now=now,
+        refused_done=refused_done,
+        max_depth=settings.limits.max_folder_depth,
     )
-    done_ids = {_ledger_id(n, s) for n, s in done}
+    done_ids = {_ledger_id(n, s) for n, s in done} | {_refusal_id(p, r) for p, r in refused_done}
     requested = {k: v for k, v in requested.items() if k not in done_ids}
     new = [f for f in result.pending if _ledger_id(*f.ledger_key) not in requested]
+    new_refused = [
+        f for f in result.refused if _refusal_id(f.stored_path, f.refusal or "") not in requested
+    ]
     run_key = None
-    if new:
-        ids = sorted(_ledger_id(*f.ledger_key) for f in new)
+    if new or new_refused:
+        ids = sorted(
+            [_ledger_id(*f.ledger_key) for f in new]
+            + [_refusal_id(f.stored_path, f.refusal or "") for f in new_refused]
+        )
         run_key = f"{system}:" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
         requested.update({i: run_key for i in ids})
     new_cursor = json.dumps(
@@ -257,8 +314,9 @@ def evaluate_sensor(
         sort_keys=True,
     )
     reason = None
-    if not new:
+    if not (new or new_refused):
         reason = f"no new files in landing/{system}"
         if result.settling:
             reason += f" ({len(result.settling)} still being written)"
-    return SensorDecision([f.path for f in new], run_key, new_cursor, reason)
+    paths = [f.path for f in new] + [f.path for f in new_refused]
+    return SensorDecision(paths, run_key, new_cursor, reason)

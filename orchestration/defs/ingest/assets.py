@@ -14,7 +14,8 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from ingest.contracts import ENTITIES, SYSTEMS
-from orchestration.landing import pending_for_run
+from ingest.discovery import display
+from orchestration.landing import landing_folder, pending_for_run
 from orchestration.resources import PinganResource
 
 WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
@@ -70,7 +71,10 @@ def _metadata(results: list, entity: str) -> dict:
         "rows_loaded": sum(r.rows_loaded for r in mine),
         "rows_rejected": sum(r.rows_rejected for r in mine),
         "files": dg.MetadataValue.json(
-            [{"file": r.file_name, "status": r.status, "rows": r.rows_loaded} for r in mine][:200]
+            [
+                {"file": display(r.file_name), "status": r.status, "rows": r.rows_loaded}
+                for r in mine
+            ][:200]
         ),
     }
 
@@ -103,7 +107,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
             paths = [Path(p) for p in config.paths]
         else:
             scan = pending_for_run(settings, system, config.settle_seconds)
-            paths = [f.path for f in scan.pending]
+            paths = scan.paths_to_ingest  # refusals too: each gets its ledger row
             if scan.settling:
                 context.log.info(
                     f"{len(scan.settling)} file(s) in landing/{system} are still being written "
@@ -112,7 +116,9 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
         if paths:
             # The sensor saw these files; one withdrawn since gets a ``missing`` ledger
             # row and does not stop the others.
-            results = ingest_paths(paths, settings, missing_ok=True)
+            results = ingest_paths(
+                paths, settings, missing_ok=True, landing=landing_folder(settings, system)
+            )
         else:  # dbt's sources must exist even before the first delivery
             from ingest.schema import ensure_raw_schema
 
@@ -121,10 +127,10 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
                 ensure_raw_schema(con)
         unrecognised = [r for r in results if r.entity is None and r.status != "missing"]
         for r in unrecognised:
-            context.log.warning(f"{r.file_name}: rejected ({r.reason})")
+            context.log.warning(f"{display(r.file_name)}: rejected ({display(r.reason or '')})")
         vanished = [r for r in results if r.status == "missing"]
         for r in vanished:
-            context.log.warning(f"{r.file_name}: missing ({r.reason})")
+            context.log.warning(f"{display(r.file_name)}: missing ({display(r.reason or '')})")
         context.log.info(
             f"landing/{system}: {len(paths)} new file(s); "
             + ", ".join(
@@ -138,7 +144,10 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
                 metadata["files_unrecognised"] = len(unrecognised)
                 metadata["files_missing"] = len(vanished)
                 metadata["unrecognised"] = dg.MetadataValue.json(
-                    [{"file": r.file_name, "reason": r.reason} for r in unrecognised][:200]
+                    [
+                        {"file": display(r.file_name), "reason": display(r.reason or "")}
+                        for r in unrecognised
+                    ][:200]
                 )
             yield dg.MaterializeResult(asset_key=raw_key(e.name), metadata=metadata)
 
