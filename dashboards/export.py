@@ -14,6 +14,7 @@ offered by ``ui.export_button`` (built and logged only on the click).
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -94,4 +95,5 @@ def to_csv(df: pd.DataFrame) -> bytes:
     """``df`` as UTF-8 CSV (with a BOM, so Excel reads the Chinese), formula-like values
     prefixed with ``'``."""
     safe = df.map(lambda v: "'" + v if looks_like_formula(v) else v)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    # Every text field quoted: a carriage return inside a value stays inside it.
+    return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
