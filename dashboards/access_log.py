@@ -24,8 +24,8 @@ create table if not exists access_log (
     "user"   varchar not null,
     role     varchar not null,
     district varchar,             -- the user's district (district officers)
-    action   varchar not null,    -- view_lead | export_leads | view_overdue ...
-    target   varchar,             -- lead id, or the ids exported
+    action   varchar not null,    -- view_lead | export_leads | login | login_failed ...
+    target   varchar,             -- lead id, the ids exported, a login's client address
     allowed  boolean not null
 )
 """
@@ -50,13 +50,34 @@ def record(
     """Append one entry. Opened per write: views are rare and this keeps no file lock."""
     path = log_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).replace(tzinfo=None)
     with _lock, duckdb.connect(str(path)) as con:
         con.execute(DDL)
         con.execute(
             "insert into access_log values (?, ?, ?, ?, ?, ?, ?)",
-            [now, user, role, district, action, target, allowed],
+            [now(), user, role, district, action, target, allowed],
         )
+
+
+def now() -> datetime:
+    """Asia/Shanghai wall-clock time, as ``ts`` is written."""
+    return datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).replace(tzinfo=None)
+
+
+def failed_logins(settings: Settings, *, user: str, since: datetime) -> int:
+    """Failed logins of ``user`` since ``since`` and after its last successful login:
+    what the login lockout counts."""
+    path = log_path(settings)
+    if not path.exists():
+        return 0
+    sql = """
+        select count(*) from access_log
+        where action = 'login_failed' and "user" = ?
+          and ts > greatest(?, coalesce((select max(ts) from access_log
+                                         where action = 'login' and "user" = ?), ?))
+    """
+    with _lock, duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(sql, [user, since, user, since]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def entries(settings: Settings) -> list[tuple]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboards import auth, ui
+from dashboards import access_log, auth, data, fmt, sessions, ui
 
 st.set_page_config(
     page_title="平安 · 社会治理数据看板", page_icon=":material/shield:", layout="wide"
@@ -27,20 +27,29 @@ def login() -> None:
         submitted = st.form_submit_button("登录")
     if submitted:
         try:
-            user = auth.authenticate(username, password)
+            user, refusal = auth.attempt(username, password, client=ui.client_address())
         except auth.UsersFileError as exc:
             st.error(str(exc))
             return
         if user is None:
-            st.error("用户名或密码错误。")
+            st.error(refusal)
             return
-        st.session_state[auth.SESSION_KEY] = user.username
+        st.session_state[auth.SESSION_KEY] = sessions.open_login(user.username, ui.browser_id())
         st.rerun()
 
 
-def logout() -> None:
+def logout(user: auth.User) -> None:
     """Button callback: runs before the next script run, which then shows the login form."""
-    st.session_state.pop(auth.SESSION_KEY, None)
+    sessions.close(st.session_state.pop(auth.SESSION_KEY, None))
+    access_log.record(
+        data.settings(),
+        user=user.username,
+        role=user.role,
+        district=user.district,
+        action="logout",
+        target=None,
+        allowed=True,
+    )
 
 
 PAGES = {
@@ -111,6 +120,6 @@ if user is None:
 else:
     with st.sidebar:
         where = user.district if user.scope.restricted else "全市"
-        st.markdown(f"**{user.display_name}**（{user.role_label}，{where}）")
-        st.button("退出登录", key="logout", on_click=logout)
+        st.markdown(f"**{fmt.plain(user.display_name)}**（{user.role_label}，{fmt.plain(where)}）")
+        st.button("退出登录", key="logout", on_click=logout, args=(user,))
     st.navigation(navigation_for(user.role)).run()

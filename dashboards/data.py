@@ -93,6 +93,38 @@ def in_scope(column: str = "district") -> str:
 
 IN_SCOPE = in_scope()
 
+# Figures computed over every district's rows. A district officer sees one only when the
+# dashboard config lists it in [scope] city_wide_figures (the city publishes it);
+# otherwise the officer's figure is computed over the own district's rows, or withheld.
+CITY_WIDE_FIGURES: dict[str, str] = {
+    "safety_index": "平安稳定指数及其标准化得分（按全市各单位的取值范围标准化）",
+    "index_rank": "区县/街道在全市同级单位中的排名位次",
+    "level_average": "指标贡献的全市同级平均",
+    "lead_rank": "群租线索在全市线索中的排名",
+}
+
+
+def city_wide(scope: Scope, figure: str) -> bool:
+    """Whether ``scope`` may see ``figure`` as computed over the whole city."""
+    if figure not in CITY_WIDE_FIGURES:
+        raise ValueError(f"unknown city-wide figure {figure!r}")
+    return not scope.restricted or figure in published_city_wide()
+
+
+def published_city_wide() -> frozenset[str]:
+    listed = (config().get("scope") or {}).get("city_wide_figures", [])
+    unknown = sorted(set(listed) - set(CITY_WIDE_FIGURES))
+    if unknown:
+        raise ValueError(
+            f"看板配置 [scope] city_wide_figures 含未知指标 {unknown}（可选：{sorted(CITY_WIDE_FIGURES)}）"
+        )
+    return frozenset(listed)
+
+
+def _require_city_wide(scope: Scope, figure: str) -> None:
+    if not city_wide(scope, figure):
+        raise AccessDenied(f"{CITY_WIDE_FIGURES[figure]}未作为全市公布指标向区县开放")
+
 
 # ---------------------------------------------------------------- plumbing
 
@@ -303,11 +335,21 @@ _CENTROIDS = """
 
 def index_units(scope: Scope, month: str, level: str, district: str | None = None) -> pd.DataFrame:
     """Index of every district (level='district') or street of a month, ranked, with centroids."""
+    _require_city_wide(scope, "safety_index")
+    # The mart ranks among all units of the level; without ``index_rank`` published an
+    # officer's units are ranked among themselves (window functions run after the
+    # scope filter) and the rank change is withheld.
     sql = f"""
         with {_CENTROIDS}
         select i.region_key, i.region_name, i.district, i.street, i.safety_index, i.grade,
-               i.rank, i.units_ranked, i.index_change_mom, i.rank_change_mom, i.population,
-               i.weight_coverage, c.lon, c.lat
+               case when ? then i.rank
+                    when i.safety_index is not null
+                    then rank() over (order by i.safety_index desc nulls last) end as rank,
+               case when ? then i.units_ranked
+                    else count(i.safety_index) over () end as units_ranked,
+               i.index_change_mom,
+               case when ? then i.rank_change_mom end as rank_change_mom,
+               i.population, i.weight_coverage, c.lon, c.lat
         from marts.mart_safety_index i
         left join centroids c
           on c.level = i.region_level and c.district = i.district
@@ -315,14 +357,16 @@ def index_units(scope: Scope, month: str, level: str, district: str | None = Non
         where i.month = ? and i.region_level = ?
           and (cast(? as varchar) is null or i.district = ?)
           and {in_scope("i.district")}
-        order by i.rank nulls last, i.region_key
+        order by rank nulls last, i.region_key
     """
-    return query(sql, [month, level, district, district, *scope.params()])
+    ranks = [city_wide(scope, "index_rank")] * 3
+    return query(sql, [*ranks, month, level, district, district, *scope.params()])
 
 
 def headline_index(scope: Scope, months: int = 12) -> pd.DataFrame:
     """The index of the reader's whole area per month: the city (population-weighted mean of
     the district indices; the marts publish no city row) or the officer's own district."""
+    _require_city_wide(scope, "safety_index")
     sql = f"""
         with d as (
             select month, safety_index, coalesce(population, 0) as population
@@ -343,26 +387,34 @@ def headline_index(scope: Scope, months: int = 12) -> pd.DataFrame:
 
 
 def unit_trend(scope: Scope, region_key: str, months: int = 12) -> pd.DataFrame:
+    _require_city_wide(scope, "safety_index")
     sql = f"""
         select * from (
-            select month, safety_index, rank, units_ranked, grade
+            select month, safety_index,
+                   case when ? then rank end as rank,
+                   case when ? then units_ranked end as units_ranked,
+                   grade
             from marts.mart_safety_index
             where region_key = ? and {IN_SCOPE}
             order by month desc limit ?
         ) order by month
     """
-    return query(sql, [region_key, *scope.params(), months])
+    ranks = [city_wide(scope, "index_rank")] * 2
+    return query(sql, [*ranks, region_key, *scope.params(), months])
 
 
 def unit_components(scope: Scope, region_key: str, month: str) -> pd.DataFrame:
     """Each indicator's contribution to a unit's index, against the mean of its level.
 
-    ``gap`` > 0: the indicator pulls the unit up compared with a typical unit."""
+    ``gap`` > 0: the indicator pulls the unit up compared with a typical unit. The
+    average is over all units of the level, or for an officer (``level_average`` not
+    published city-wide) over the units of the own district."""
+    _require_city_wide(scope, "safety_index")
     sql = f"""
         with level_avg as (
             select indicator_code, region_level, avg(contribution) as avg_contribution
             from marts.mart_safety_index_components
-            where month = ?
+            where month = ? and {IN_SCOPE}
             group by indicator_code, region_level
         )
         select c.indicator_code, c.indicator_name, c.unit, c.direction, c.raw_value,
@@ -375,7 +427,8 @@ def unit_components(scope: Scope, region_key: str, month: str) -> pd.DataFrame:
           and {in_scope("c.district")}
         order by c.contribution desc
     """
-    return query(sql, [month, region_key, month, *scope.params()])
+    average_over = [None, None] if city_wide(scope, "level_average") else scope.params()
+    return query(sql, [month, *average_over, region_key, month, *scope.params()])
 
 
 # ---------------------------------------------------------------- completion rates
@@ -526,6 +579,25 @@ def overdue_items(
 
 LEAD_STATUSES = ("待核查", "已确认群租", "暂缓")
 
+# The leads of the scope. The mart's rank is over the whole city; without ``lead_rank``
+# published an officer's leads are ranked among themselves, the mart's way (row number
+# by score, held-back leads unranked; window functions run after the scope filter).
+_SCOPED_LEADS = f"""
+    scoped_leads as (
+        select * replace (
+            case when ? then rank
+                 when status <> '暂缓' then row_number() over (
+                     partition by status = '暂缓' order by score desc, house_id)
+            end as rank)
+        from marts.mart_group_rental_scores
+        where {IN_SCOPE}
+    )
+"""
+
+
+def _scoped_leads_params(scope: Scope) -> list:
+    return [city_wide(scope, "lead_rank"), *scope.params()]
+
 
 def leads(
     scope: Scope,
@@ -536,20 +608,20 @@ def leads(
     limit: int = 1000,
 ) -> pd.DataFrame:
     sql = f"""
+        with {_SCOPED_LEADS}
         select lead_id, rank, score, status, district, street, address, reasons, rule_flags,
                occupants_estimate, floor_area_m2, rooms, complaints_180d,
                police_incidents_180d, open_hazards, last_verdict, lon, lat, house_id,
                as_of_date
-        from marts.mart_group_rental_scores
+        from scoped_leads
         where score >= ? and list_contains(?, status)
           and (cast(? as varchar) is null or district = ?)
           and (cast(? as varchar) is null or street = ?)
-          and {IN_SCOPE}
         order by score desc, lead_id
         limit ?
     """
-    params = [min_score, list(statuses), district, district, street, street, *scope.params()]
-    return query(sql, [*params, limit])
+    params = [min_score, list(statuses), district, district, street, street]
+    return query(sql, [*_scoped_leads_params(scope), *params, limit])
 
 
 def lead_count(
@@ -589,12 +661,13 @@ def lead_summary(scope: Scope, min_score: float) -> dict[str, int]:
 def lead(scope: Scope, lead_id: str) -> pd.DataFrame:
     """One lead (one row), or no row when it does not exist or is outside the scope."""
     sql = f"""
+        with {_SCOPED_LEADS}
         select s.*, d.rent_mode, d.house_status, d.registered_at, d.community
-        from marts.mart_group_rental_scores s
+        from scoped_leads s
         left join marts.dim_dwelling d using (house_id)
-        where s.lead_id = ? and {in_scope("s.district")}
+        where s.lead_id = ?
     """
-    return query(sql, [lead_id, *scope.params()])
+    return query(sql, [*_scoped_leads_params(scope), lead_id])
 
 
 # Linked records of a dwelling, per source system: (label, table, key column, columns shown).
@@ -652,15 +725,16 @@ def lead_records(scope: Scope, house_id: str) -> dict[str, pd.DataFrame]:
 def leads_for_export(scope: Scope, lead_ids: list[str]) -> pd.DataFrame:
     """The selected leads as dispatched: lead id first, so verification results match back."""
     sql = f"""
+        with {_SCOPED_LEADS}
         select lead_id, rank, score, status, district, street, address, reasons, rule_flags,
                occupants_estimate, floor_area_m2, rooms, registered_tenants,
                complaints_180d, police_incidents_180d, open_hazards, last_check_at,
                last_verdict, house_id, lon, lat, as_of_date
-        from marts.mart_group_rental_scores
-        where list_contains(?, lead_id) and {IN_SCOPE}
+        from scoped_leads
+        where list_contains(?, lead_id)
         order by score desc, lead_id
     """
-    return query(sql, [list(lead_ids), *scope.params()])
+    return query(sql, [*_scoped_leads_params(scope), list(lead_ids)])
 
 
 # ---------------------------------------------------------------- alerts

@@ -115,3 +115,22 @@ def age(hours: Any) -> str:
     if h < 48:
         return f"{int(h)}小时"
     return f"{int(h // 24)}天"
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark (and in the
+# GFM Streamlit renders), which then shows it literally: escaping them all turns any
+# link, image, emphasis, heading, HTML tag, ``:red[...]`` directive or ``$`` formula in
+# a data value into plain text. Hand-written because Streamlit offers no escape for its
+# markdown and a markdown library renders, it does not escape.
+_MARKDOWN_SPECIAL = {c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~:$&\"'=^%;@,/?"}
+_MARKDOWN_SPECIAL.update({"\n": " ", "\r": " ", "\t": " "})
+_ESCAPE = str.maketrans(_MARKDOWN_SPECIAL)
+
+
+def plain(value: Any) -> str:
+    """A data value (or URL parameter) as literal text inside markdown: titles, captions,
+    metric labels, errors. Line breaks become spaces, so a value can never start a
+    heading, list or table either; ``—`` for a missing value."""
+    if missing(value):
+        return MISSING
+    return str(value).translate(_ESCAPE)

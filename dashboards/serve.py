@@ -17,9 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dashboards.gate import TRUSTED_HEADERS
 from ingest.settings import Settings
 
-APP = Path(__file__).with_name("app.py")
+APP = Path(__file__).with_name("server.py")  # app.py behind the gate (dashboards/gate.py)
 HOST = "127.0.0.1"
 
 
@@ -54,6 +55,14 @@ def command(port: int) -> list[str]:
         # each run by tens of milliseconds; Python's own collector still runs.
         "--runner.postScriptGC",
         "false",
+        # The browser id the gate puts in a header: Streamlit resumes a session id only
+        # for the same user info, so a session id from another browser resumes nothing.
+        "--server.trustedUserHeaders",
+        TRUSTED_HEADERS,
+        # No CSV download or copy from the tables' toolbar: files leave the app only
+        # through the logged exports (dashboards/export.py).
+        "--client.disableDataExport",
+        "true",
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn
 
 import altair as alt
@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import access_log, auth, data, fmt
+from dashboards import access_log, auth, data, fmt, sessions
 from dashboards.auth import User
 
 # Column kinds of display tables: how a value is shown.
@@ -39,12 +39,54 @@ PCT, COUNT, SCORE, NUM, TEXT, TIME, DAY, MONTH, SIGNED, FLAG = (
 # ---------------------------------------------------------------- access
 
 
+REFUSED_SESSION = {
+    "session_expired": "登录已超时，请重新登录。",
+    "session_rebound": "本会话不属于当前浏览器，请重新登录。",
+}
+
+
+def browser_id() -> str | None:
+    """This browser's id from the HttpOnly cookie the gate set (None without the gate,
+    e.g. in AppTest; the served app's websocket is refused without it)."""
+    cookie = st.context.cookies.get(sessions.COOKIE)
+    return sessions.browser_of(cookie if isinstance(cookie, str) else None)
+
+
+def client_address() -> str | None:
+    """The client's address as the server saw it (None where there is none)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
 def current_user() -> User | None:
+    """The logged-in user of this run, checked afresh on every run: a live login token,
+    presented by the browser that logged in, not idle too long, and a user the users
+    file still has (a removed or moved user loses or changes access at once)."""
+    token = st.session_state.get(auth.SESSION_KEY)
+    if not token:
+        return None
     try:
-        return auth.user_from_session(st.session_state)
+        username = sessions.resume(str(token), browser_id(), auth.login_policy().idle_seconds)
+        user = auth.lookup(username) if username else None
+    except sessions.Refused as exc:
+        st.session_state.pop(auth.SESSION_KEY, None)
+        access_log.record(
+            data.settings(),
+            user=exc.username,
+            role="-",
+            district=None,
+            action=exc.reason,
+            target=None,
+            allowed=False,
+        )
+        st.warning(REFUSED_SESSION[exc.reason])
+        return None
     except auth.UsersFileError as exc:
-        st.error(str(exc))
+        st.error(fmt.plain(str(exc)))
         st.stop()
+    if user is None:
+        st.session_state.pop(auth.SESSION_KEY, None)
+    return user
 
 
 def require_user(
@@ -89,19 +131,19 @@ def page(title: str, subtitle: str | None = None, **access: Any) -> Iterator[Use
     started = time.perf_counter()
     user = require_user(page=title, **access)
     st.title(title)
-    scope_text = f"{user.district}" if user.scope.restricted else "全市"
+    scope_text = fmt.plain(user.district) if user.scope.restricted else "全市"
     st.caption(f"{subtitle + ' · ' if subtitle else ''}范围：{scope_text}")
     try:
         yield user
     except _PageDone:
         pass
     except data.SnapshotMissing as exc:
-        st.error(str(exc))
+        st.error(fmt.plain(str(exc)))
     except data.AccessDenied as exc:
-        st.error(str(exc))
+        st.error(fmt.plain(str(exc)))
     except duckdb.Error as exc:  # e.g. a snapshot published without a mart this page reads
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        st.error(f"读取数据快照出错：{first}（请检查最近一次发布是否完整）")
+        st.error(f"读取数据快照出错：{fmt.plain(first)}（请检查最近一次发布是否完整）")
     footer(title, time.perf_counter() - started)
 
 
@@ -110,7 +152,9 @@ def footer(title: str, seconds: float | None = None) -> None:
     sets it) it also says how long the server took to run the page script."""
     try:
         pub = data.publication()
-        version = f"数据快照 {pub['version']}（发布于 {fmt.moment(pub['published_at'])}）"
+        version = (
+            f"数据快照 {fmt.plain(pub['version'])}（发布于 {fmt.moment(pub['published_at'])}）"
+        )
     except data.SnapshotMissing:
         version = "暂无数据快照"
     timing = ""
@@ -174,6 +218,45 @@ def street_select(user: User, district: str | None, *, key: str) -> str | None:
     return None if picked == "全部" else picked
 
 
+# ---------------------------------------------------------------- exports
+
+
+def export_button(
+    user: User,
+    label: str,
+    *,
+    action: str,
+    target: str,
+    build: Callable[[], bytes],
+    file_name: str,
+    mime: str,
+    key: str,
+) -> None:
+    """A download whose file is built only when it is clicked, and logged then.
+
+    Streamlit runs ``data`` when the button is clicked (a deferred download): before
+    that no file exists, so no media URL can be fetched; the access-log row is written
+    in the same call that builds the bytes, so no export leaves without its row. (The
+    tables' own CSV download is switched off in ``serve.py``.)"""
+    settings = data.settings()
+
+    def build_on_click() -> bytes:
+        access_log.record(
+            settings,
+            user=user.username,
+            role=user.role,
+            district=user.district,
+            action=action,
+            target=target,
+            allowed=True,
+        )
+        return build()
+
+    st.download_button(
+        label, data=build_on_click, file_name=file_name, mime=mime, key=key, on_click="ignore"
+    )
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -187,7 +270,7 @@ def table(
 ) -> None:
     """Show ``df`` with Chinese headers; ``columns`` maps column -> (header, kind)."""
     if df is None or df.empty:
-        st.info(empty)
+        st.info(fmt.plain(empty))
         return
     shown = df[[c for c in columns if c in df.columns]].copy()
     config: dict[str, Any] = {}
@@ -232,7 +315,7 @@ def chart_title(title: str, unit: str, period: str) -> str:
 
 
 def _no_data(title: str, period: str) -> None:
-    st.info(f"{title}：{period}无数据。")
+    st.info(f"{fmt.plain(title)}：{fmt.plain(period)}无数据。")
 
 
 def line_chart(

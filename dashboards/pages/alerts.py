@@ -48,7 +48,7 @@ with ui.page("预警提示单", "指标环比异常波动或超出控制限的�
     n_high = int((found["severity"] == "高").sum()) if not found.empty else 0
     n_mid = int((found["severity"] == "中").sum()) if not found.empty else 0
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"预警提示（{period}）", fmt.count(len(found)))
+    m1.metric(f"预警提示（{fmt.plain(period)}）", fmt.count(len(found)))
     m2.metric("高风险", fmt.count(n_high))
     m3.metric("中风险", fmt.count(n_mid))
 

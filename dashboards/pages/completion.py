@@ -37,7 +37,7 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
         ui.done()
     period = fmt.period(months[0], months[-1])
     label = data.STREAMS[stream]
-    st.caption(f"口径：按办理时限所在月份统计；统计期间 {period}。")
+    st.caption(f"口径：按办理时限所在月份统计；统计期间 {fmt.plain(period)}。")
 
     # ---- by stream, the whole area
     by_stream = data.completion_by_stream(scope, months)
@@ -55,7 +55,7 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
             totals["items_rated"] > 0
         )
         totals["stream_label"] = totals["stream"].map(data.STREAMS)
-    st.subheader(f"各类事项（{period}）")
+    st.subheader(f"各类事项（{fmt.plain(period)}）")
     ui.table(
         totals,
         {"stream_label": ("事项", ui.TEXT), **RATE_COLUMNS},
@@ -74,7 +74,7 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
     units = data.completion_breakdown(scope, months, stream, by, district=district)
     unit_label = "街道(镇)" if by == "street" else "区县"
     where = district or ("全市" if not scope.restricted else user.district)
-    st.subheader(f"{label}：{where}各{unit_label}（{period}）")
+    st.subheader(f"{label}：{fmt.plain(where)}各{unit_label}（{fmt.plain(period)}）")
     left, right = st.columns(2)
     with left:
         ui.bar_chart(
@@ -96,14 +96,14 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
     cat = data.completion_breakdown(scope, months, stream, "category", district, street)
     a, b = st.columns(2)
     with a:
-        st.markdown(f"**{area}：按承办部门（{period}）**")
+        st.markdown(f"**{fmt.plain(area)}：按承办部门（{fmt.plain(period)}）**")
         ui.table(dep, {"unit": ("承办部门", ui.TEXT), **RATE_COLUMNS}, key="completion_dep")
     with b:
-        st.markdown(f"**{area}：按事项类别（{period}）**")
+        st.markdown(f"**{fmt.plain(area)}：按事项类别（{fmt.plain(period)}）**")
         ui.table(cat, {"unit": ("类别", ui.TEXT), **RATE_COLUMNS}, key="completion_cat")
 
     # ---- worst performers
-    st.subheader(f"按期办结率最低（{period}，应办结≥{MIN_ITEMS_FOR_WORST}件）")
+    st.subheader(f"按期办结率最低（{fmt.plain(period)}，应办结≥{MIN_ITEMS_FOR_WORST}件）")
     w1, w2 = st.columns(2)
     for col, df, name in ((w1, units, unit_label), (w2, dep, "承办部门")):
         with col:
@@ -116,7 +116,7 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
             )
 
     # ---- the individual overdue items
-    st.subheader(f"逾期事项明细：{area}（{label}，{period}）")
+    st.subheader(f"逾期事项明细：{fmt.plain(area)}（{label}，{fmt.plain(period)}）")
     items = data.overdue_items(scope, stream, months, district, street)
     st.caption(
         f"逾期：超过办理时限仍未办结，或办结晚于时限；截至数据快照发布时间"

@@ -135,7 +135,7 @@ with ui.page(
         k2.metric("通过率", fmt.pct(passed / total if total else None))
         k3.metric("严重失败", fmt.count(critical))
         st.caption(
-            f"运行 {summary['run_id'].iloc[0]}，"
+            f"运行 {fmt.plain(summary['run_id'].iloc[0])}，"
             f"校验时间 {fmt.moment(summary['checked_at'].max())}。"
         )
         summary = summary.assign(kind_label=summary["kind"].map(KINDS).fillna(summary["kind"]))
@@ -171,7 +171,7 @@ with ui.page(
             key="dq_failures",
         )
     for name in [t for t in data.quality_tables(scope) if t != "check_results"]:
-        st.markdown(f"**quality.{name}**")
+        st.markdown(f"**quality.{fmt.plain(name)}**")
         ui.table(
             data.quality_results(scope, name),
             {c: (c, ui.TEXT) for c in data.quality_results(scope, name).columns},

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import access_log, data, fmt, ui
-from dashboards.export import to_excel
+from dashboards import data, export, fmt, ui
 
 with ui.page("群租房预警", "按评分排序的群租房线索，可筛选、查看详情、导出派发") as user:
     scope = user.scope
@@ -119,27 +118,32 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             )
         )
         if picked:
-            sheet = data.leads_for_export(scope, picked)
-
-            def _log_export(ids: list[str] = picked) -> None:
-                access_log.record(
-                    data.settings(),
-                    user=user.username,
-                    role=user.role,
-                    district=user.district,
+            # The rows are read now (cached); the file is built on the click, and logged.
+            sheet = export.dispatch_sheet(data.leads_for_export(scope, picked))
+            exported = ",".join(sheet[export.EXPORT_COLUMNS["lead_id"]].astype(str))
+            e1, e2 = st.columns(2)
+            with e1:
+                ui.export_button(
+                    user,
+                    f"导出所选 {len(sheet)} 条线索（Excel）",
                     action="export_leads",
-                    target=",".join(ids),
-                    allowed=True,
+                    target=exported,
+                    build=lambda: export.to_excel(sheet),
+                    file_name=f"群租线索_{len(sheet)}条.xlsx",
+                    mime=export.XLSX_MIME,
+                    key="leads_export_button",
                 )
-
-            st.download_button(
-                f"导出所选 {len(sheet)} 条线索（Excel）",
-                data=to_excel(sheet),
-                file_name=f"群租线索_{len(sheet)}条.xlsx",
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                on_click=_log_export,
-                key="leads_export_button",
-            )
+            with e2:
+                ui.export_button(
+                    user,
+                    f"导出所选 {len(sheet)} 条线索（CSV）",
+                    action="export_leads_csv",
+                    target=exported,
+                    build=lambda: export.to_csv(sheet),
+                    file_name=f"群租线索_{len(sheet)}条.csv",
+                    mime=export.CSV_MIME,
+                    key="leads_export_csv_button",
+                )
             st.caption(
                 "导出表第一列为线索编号，核查后请在“核查结论（回填）”列填写结论，以便回流匹配。"
             )

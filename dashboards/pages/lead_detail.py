@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import access_log, data, fmt, ui
+from dashboards.fmt import plain
 
 COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     "tickets": {
@@ -107,25 +108,27 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
         allowed=not found.empty,
     )
     if found.empty:
-        st.error(f"线索 {lead_id} 不存在或不在您的权限范围内。")
+        st.error(f"线索 {plain(lead_id)} 不存在或不在您的权限范围内。")
         st.page_link("pages/group_rental.py", label="返回群租房预警", icon=":material/home_work:")
         ui.done()
     lead = found.iloc[0]
 
-    st.subheader(f"{lead['lead_id']} · {lead['address']}")
+    st.subheader(f"{plain(lead['lead_id'])} · {plain(lead['address'])}")
     m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric("评分", fmt.score(lead["score"]))
     m2.metric("排名", "—" if pd.isna(lead["rank"]) else f"第{int(lead['rank'])}名")
-    m3.metric("状态", lead["status"])
+    m3.metric("状态", plain(lead["status"]))
     m4.metric("估计居住人数", fmt.count(lead.get("occupants_estimate")))
     area = lead.get("area_per_person_m2")
     m5.metric("人均建筑面积", "—" if area is None or pd.isna(area) else f"{area:.1f}㎡")
-    st.markdown(f"**主要依据**：{lead['reasons'] or '—'}")
+    st.markdown(f"**主要依据**：{plain(lead['reasons'] or None)}")
     st.markdown(
-        f"**房屋**：{lead['district']} {lead['street'] or ''} · 房屋编号 {lead['house_id']} · "
+        f"**房屋**：{plain(lead['district'])} {plain(lead['street'] or '')} · "
+        f"房屋编号 {plain(lead['house_id'])} · "
         f"建筑面积 {fmt.score(lead.get('floor_area_m2'))}㎡ · 房间 {fmt.count(lead.get('rooms'))} 间 · "
         f"登记承租 {fmt.count(lead.get('registered_tenants'))} 人 · "
-        f"最近核查 {fmt.moment(lead.get('last_check_at'))}（{lead.get('last_verdict') or '未核查'}）"
+        f"最近核查 {fmt.moment(lead.get('last_check_at'))}"
+        f"（{plain(lead.get('last_verdict') or '未核查')}）"
     )
     records = {
         kind: df.assign(link_method=df["link_method"].map(LINK_METHODS).fillna(df["link_method"]))

@@ -36,7 +36,7 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
     leads = data.lead_summary(scope, dispatch_min)
     fresh = data.source_freshness()
 
-    st.subheader(f"{area} · {fmt.month(month)}")
+    st.subheader(f"{fmt.plain(area)} · {fmt.plain(fmt.month(month))}")
     c1, c2, c3, c4, c5, c6 = st.columns(6)
     c1.metric(
         "平安稳定指数（分）",
@@ -52,7 +52,9 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
         if value is not None and not pd.isna(value) and target is not None:
             gap = float(value) - float(target)
             delta = f"{fmt.pct_points(gap)}（目标{fmt.pct(target)}）"
-        col.metric(label, fmt.pct(value), delta, help=f"统计月份：{fmt.month(comp_month)}")
+        col.metric(
+            label, fmt.pct(value), delta, help=f"统计月份：{fmt.plain(fmt.month(comp_month))}"
+        )
 
     rate_metric(c2, "hotline", "completion_rate", "12345办结率")
     rate_metric(c3, "grid", "completion_rate", "网格事件办结率")
@@ -82,7 +84,7 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
         )
 
     # ---- completion against targets
-    st.subheader(f"各类事项办结情况与目标（{fmt.month(comp_month)}）")
+    st.subheader(f"各类事项办结情况与目标（{fmt.plain(fmt.month(comp_month))}）")
     rows = []
     for stream, label in data.STREAMS.items():
         if stream not in comp_now.index:
@@ -152,7 +154,7 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
         )
 
     # ---- district ranking
-    st.subheader(f"区县平安稳定指数排名（{fmt.month(month)}）")
+    st.subheader(f"区县平安稳定指数排名（{fmt.plain(fmt.month(month))}）")
     ranking = data.index_units(scope, month, "district") if month else pd.DataFrame()
     if scope.restricted and not ranking.empty:
         st.caption("区县工作人员仅可查看本区县的排名位次。")

@@ -53,7 +53,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             labels=len(units) <= 40,
         )
     with right:
-        st.markdown(f"**{label}排名（{period}）**")
+        st.markdown(f"**{label}排名（{fmt.plain(period)}）**")
         ui.table(
             units,
             {
@@ -70,10 +70,10 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         )
 
     # ---- movers
-    st.subheader(f"环比变化最大的{label}（{period}，与上月相比）")
+    st.subheader(f"环比变化最大的{label}（{fmt.plain(period)}，与上月相比）")
     moved = units.dropna(subset=["index_change_mom"]) if not units.empty else units
     if moved.empty:
-        st.info(f"{period}无上月可比数据。")
+        st.info(f"{fmt.plain(period)}无上月可比数据。")
     else:
         up, down = st.columns(2)
         cols = {
@@ -93,7 +93,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
     # ---- one unit: components and trend
     st.subheader("单位构成分析")
     if units.empty:
-        st.info(f"{period}无可分析的{label}。")
+        st.info(f"{fmt.plain(period)}无可分析的{label}。")
     else:
         keys = units["region_key"].tolist()
         names = dict(
@@ -112,7 +112,8 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         trend = data.unit_trend(scope, unit_key)
         row = units[units["region_key"] == unit_key].iloc[0]
         st.markdown(
-            f"**{names[unit_key]}**：{fmt.score(row['safety_index'])}分（{row['grade'] or '—'}），"
+            f"**{fmt.plain(names[unit_key])}**：{fmt.score(row['safety_index'])}分"
+            f"（{fmt.plain(row['grade'] or None)}），"
             f"第{int(row['rank']) if pd.notna(row['rank']) else '—'}名/"
             f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}，"
             f"环比 {fmt.signed(row['index_change_mom'])} 分"

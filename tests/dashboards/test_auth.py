@@ -3,7 +3,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from dashboards import auth
+from dashboards import auth, sessions
 from tests.dashboards.dashboards_testlib import PASSWORDS
 
 
@@ -49,15 +49,34 @@ def test_missing_users_file_is_a_one_line_error(tmp_path):
         auth.load_users(tmp_path / "none.toml")
 
 
-def test_session_user_is_looked_up_again_so_a_removed_user_loses_access(tmp_path):
+def test_a_logged_in_user_is_looked_up_again_so_a_removed_user_loses_access(tmp_path):
     hashed = bcrypt.hashpw(b"x", bcrypt.gensalt(rounds=4)).decode()
     path = _write(tmp_path, f'[users.a]\nrole = "leader"\npassword_hash = "{hashed}"\n')
-    state = {auth.SESSION_KEY: "a"}
-    assert auth.user_from_session(state, path).role == "leader"
+    assert auth.lookup("a", path).role == "leader"
     path.write_text(
         f'[users.a]\nrole = "district"\ndistrict = "海门区"\npassword_hash = "{hashed}"\n',
         encoding="utf-8",
     )
-    assert auth.user_from_session(state, path).scope.district == "海门区"
+    assert auth.lookup("a", path).scope.district == "海门区"
     path.write_text("", encoding="utf-8")
-    assert auth.user_from_session(state, path) is None
+    assert auth.lookup("a", path) is None
+
+
+def test_a_login_is_refused_from_another_browser_and_after_the_idle_timeout():
+    token = sessions.open_login("leader", "browser-a")
+    assert sessions.resume(token, "browser-a", 60) == "leader"
+    with pytest.raises(sessions.Refused, match="session_rebound"):
+        sessions.resume(token, "browser-b", 60)
+    assert sessions.resume(token, "browser-a", 60) == ""  # the login is over for both
+    idle = sessions.open_login("leader", "browser-a")
+    with pytest.raises(sessions.Refused, match="session_expired"):
+        sessions.resume(idle, "browser-a", -1)
+    assert not sessions.browser_logged_in("browser-a", 60)
+
+
+def test_browser_cookies_are_signed_by_the_server():
+    cookie = sessions.new_browser_cookie()
+    browser = sessions.browser_of(cookie)
+    assert browser and cookie.startswith(browser)
+    assert sessions.browser_of(browser + ".forged") is None
+    assert sessions.browser_of("") is None and sessions.browser_of(None) is None

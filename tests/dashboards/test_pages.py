@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import access_log, auth, data
+from dashboards import access_log, auth, data, sessions
 from dashboards.synthetic import DISTRICTS
 from tests.dashboards.dashboards_testlib import ALL_DISTRICTS, APP, OFFICER_DISTRICT, PASSWORDS
 
@@ -26,7 +26,8 @@ ROLES = ("leader", "analyst", "chongchuan", "tongzhou")
 def start(user: str | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     if user:
-        at.session_state[auth.SESSION_KEY] = user
+        # a login as the form opens it (AppTest has no HTTP layer, so no browser cookie)
+        at.session_state[auth.SESSION_KEY] = sessions.open_login(user, None)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -79,7 +80,7 @@ def test_login_form_refuses_a_wrong_password_and_admits_the_right_one(dash_setti
 
     at.text_input(key="login_password").input(PASSWORDS["leader"])
     at.button[0].click().run()
-    assert at.session_state[auth.SESSION_KEY] == "leader"
+    assert sessions.resume(at.session_state[auth.SESSION_KEY], None, 60) == "leader"
     assert at.title[0].value == "总览"
 
 
@@ -221,8 +222,10 @@ def test_selected_leads_can_be_downloaded_for_dispatch(dash_settings):
     ids = data.leads(data.Scope("leader"), min_score=50)["lead_id"].head(2).tolist()
     at.multiselect(key="leads_export_pick").set_value(ids).run()
     buttons = at.get("download_button")
-    assert len(buttons) == 1
-    assert "导出所选 2 条线索" in buttons[0].proto.label
+    assert [b.proto.label for b in buttons] == [
+        "导出所选 2 条线索（Excel）",
+        "导出所选 2 条线索（CSV）",
+    ]
 
 
 def test_lead_filters_narrow_the_list(dash_settings):
