@@ -139,9 +139,15 @@ def classify(path: Path, root: Path) -> Found | None:
     return Found(path, None)
 
 
-def walk(folder: Path, max_depth: int) -> Iterator[Found]:
-    """Everything under ``folder``, depth-first, iteratively; ignored names left out."""
-    root = folder.resolve()
+def walk(folder: Path, max_depth: int, root: Path | None = None) -> Iterator[Found]:
+    """Everything under ``folder``, depth-first, iteratively; ignored names left out.
+
+    Links are judged against ``root`` (default: the folder itself)."""
+    root = (root or folder).resolve()
+    return _walk(folder, max_depth, max_depth, root)
+
+
+def _walk(folder: Path, levels: int, max_depth: int, root: Path) -> Iterator[Found]:
     stack: list[tuple[Path, int]] = [(folder, 0)]
     while stack:
         current, depth = stack.pop()
@@ -159,15 +165,15 @@ def walk(folder: Path, max_depth: int) -> Iterator[Found]:
             found = classify(path, root)
             if found is not None:
                 yield found
-            elif depth + 1 > max_depth:
-                yield Found(
-                    path,
-                    f"folder nested more than {max_depth} levels deep: not searched "
-                    "(limit max_folder_depth)",
-                )
+            elif depth + 1 > levels:
+                yield Found(path, _too_deep(max_depth))
             else:
                 subfolders.append(path)
         stack.extend((p, depth + 1) for p in reversed(subfolders))
+
+
+def _too_deep(max_depth: int) -> str:
+    return f"folder nested more than {max_depth} levels deep: not searched (limit max_folder_depth)"
 
 
 def discover(paths: Iterable[Path], max_depth: int, *, landing: Path | None = None) -> list[Found]:
@@ -189,7 +195,16 @@ def discover(paths: Iterable[Path], max_depth: int, *, landing: Path | None = No
             if item is not None:
                 found.setdefault(str(item.path), item)
             continue
-        for item in walk(path, max_depth):
+        items: Iterable[Found] = walk(path, max_depth)
+        if landing is not None and landing.absolute() in path.absolute().parents:
+            # A folder a landing scan refused (too deep, unlistable) is judged as it was.
+            depth = len(path.absolute().relative_to(landing.absolute()).parts)
+            items = (
+                [Found(path, _too_deep(max_depth))]
+                if depth > max_depth
+                else _walk(path, max_depth - depth, max_depth, landing.resolve())
+            )
+        for item in items:
             key = str(item.path.resolve() if item.refusal is None else item.path)
             found.setdefault(key, item)
     return sorted(found.values(), key=lambda f: str(f.path))

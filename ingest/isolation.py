@@ -134,8 +134,7 @@ class IsolatedReader:
         """The records of ``path``; :class:`FileRejected` for anything that went wrong in it."""
         self.start()
         assert self._conn is not None
-        if not self._ready:
-            self._await_ready()
+        self.wait_ready()
         assert self._conn is not None
         try:
             size = path.stat().st_size
@@ -156,7 +155,11 @@ class IsolatedReader:
             raise FileRejected(self._crash_reason()) from None
         return self._unpack(answer)
 
-    def _await_ready(self) -> None:
+    def wait_ready(self) -> None:
+        """Wait until the worker has imported its libraries (not counted in a file's time)."""
+        self.start()
+        if self._ready:
+            return
         assert self._conn is not None
         try:
             if not self._conn.poll(STARTUP_SECONDS) or self._conn.recv() != _READY:
@@ -196,6 +199,8 @@ class IsolatedReader:
                 os.unlink(ipc)  # the mapping keeps the data until the frame is gone
             return Records(entity_named(entity_name), frame, rejected, file_format, encoding, notes)
         if kind == "rejected":
+            if answer[2]:  # out of memory or an unknown failure: the worker is not reused
+                self._stop()
             raise answer[1]
         if kind == "storage":
             _, code, message, filename = answer
@@ -221,6 +226,8 @@ def _limit_memory(nbytes: int) -> None:
 
 
 def _serve(conn: Connection) -> None:
+    import pyarrow  # noqa: F401 - DuckDB's .pl() imports it lazily; map it before any file
+
     from ingest import readers
 
     # DuckDB manages its own memory: keep it under the address space limit, so it
@@ -246,24 +253,24 @@ def _read_one(path: Path, tmp_dir: Path, limits: ReaderLimits, count: int) -> tu
         records = read_export(path, tmp_dir, limits)
         ipc = tmp_dir / f"records-{os.getpid()}-{count}.arrow"
         records.frame.write_ipc(ipc, compression="uncompressed")
+    # The third field says whether the worker must be replaced: after an out-of-memory or
+    # an unknown failure its state (half-mapped libraries, leaked buffers) is not trusted.
     except FileRejected as exc:
-        return ("rejected", exc)
+        return ("rejected", exc, False)
     except MemoryError:
-        return ("rejected", _memory_rejection(limits))
+        return ("rejected", _memory_rejection(limits), True)
     except OSError as exc:
         if is_disk_full(exc) or (exc.filename and str(exc.filename).startswith(str(tmp_dir))):
             return ("storage", exc.errno or errno.EIO, exc.strerror or str(exc), exc.filename)
-        return ("rejected", FileRejected(f"cannot read file: {exc.strerror or exc}"))
+        return ("rejected", FileRejected(f"cannot read file: {exc.strerror or exc}"), False)
     except Exception as exc:  # any library's failure on this file is this file's rejection
         if is_disk_full(exc):
             return ("storage", errno.ENOSPC, "No space left on device", str(tmp_dir))
         text = str(exc).splitlines()[0] if str(exc) else ""
         if "memory" in text.lower() and "alloc" in text.lower():
-            return ("rejected", _memory_rejection(limits))
-        return (
-            "rejected",
-            FileRejected(f"reader failed: {type(exc).__name__}: {display(text)[:200]}"),
-        )
+            return ("rejected", _memory_rejection(limits), True)
+        reason = f"reader failed: {type(exc).__name__}: {display(text)[:200]}"
+        return ("rejected", FileRejected(reason), True)
     return (
         "ok",
         records.entity.name,

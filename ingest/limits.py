@@ -45,7 +45,7 @@ class ReaderLimits:
     # -- the worker process that reads whole files
     # Address space of the worker (RLIMIT_AS): a library that asks for more gets an
     # allocation failure inside the worker, not a machine out of memory.
-    worker_memory_bytes: int = 8 * GIB
+    worker_memory_bytes: int = 16 * GIB  # idle, the worker maps about 2.7 GiB
     # Seconds a worker may spend on one file: this much plus the per-GiB share.
     read_timeout_seconds: float = 120.0
     read_timeout_seconds_per_gib: float = 600.0

@@ -65,6 +65,73 @@ ROWS: dict[str, tuple[str, str]] = {
         "解析器模糊测试: 真表头+随机行",
         "raises only the typed rejection",
     ),
+    # hostile deliveries (tests/faults/test_hostile_files.py)
+    "test_a_hostile_landing_folder_leaves_a_ledger_row_per_path_and_the_run_completes": (
+        "恶意投递目录 (13 种攻击文件与正常文件混放)",
+        "the Dagster ingest run completes; every path has one ledger row; good files load; "
+        "a rerun finds nothing new",
+    ),
+    "test_an_xlsx_declaring_the_whole_sheet_is_rejected_before_it_is_read": (
+        "XLSX 声明整张表 (dimension A1:XFD1048576)",
+        "rejected from the zip inspection with the limit named; nothing allocated",
+    ),
+    "test_an_xlsx_that_crashes_the_reader_natively_is_rejected_and_the_batch_goes_on": (
+        "XLSX 让读取库原生崩溃 (单元格位于 XFD1048576, SIGABRT)",
+        "the worker's crash becomes a rejected ledger row with its one-line reason; "
+        "later files load in a fresh worker",
+    ),
+    "test_a_huge_shared_string_is_refused_before_the_reader_loads_it": (
+        "XLSX 中的超长共享字符串",
+        "rejected from the shared-string scan (limit max_cell_chars), never loaded",
+    ),
+    "test_a_shared_string_over_the_limit_is_refused_from_the_zip_alone": (
+        "共享字符串长度检查 (流式, 不保留文本)",
+        "the zip inspection alone names the string and the limit",
+    ),
+    "test_a_csv_field_over_pythons_csv_limit_loads_without_a_traceback": (
+        "CSV 前 256 KiB 内超过 131,072 字符的字段",
+        "no traceback; the row loads whole",
+    ),
+    "test_a_record_over_the_size_limit_is_rejected_with_its_line_never_lost": (
+        "CSV 超长记录",
+        "rejected with its line number in raw.rejected_rows; read = loaded + rejected",
+    ),
+    "test_a_record_longer_than_duckdbs_buffer_is_counted_not_dropped": (
+        "CSV 记录超过 DuckDB 缓冲区 (原先静默消失)",
+        "counted and rejected with its line; the other rows keep their line numbers",
+    ),
+    "test_symlinks_out_of_the_landing_folder_are_refused_never_followed": (
+        "落地目录中指向外部的符号链接 (含 /etc/passwd)",
+        "refused with a ledger row; target neither read, stat'ed nor recorded",
+    ),
+    "test_a_fifo_in_the_landing_folder_is_refused_without_being_opened": (
+        "落地目录中的 FIFO",
+        "refused from lstat, never opened; the run does not block",
+    ),
+    "test_a_file_name_that_is_not_utf8_gets_a_ledger_row_with_its_escaped_name": (
+        "非 UTF-8 文件名",
+        "a rejected ledger row under the escaped name",
+    ),
+    "test_a_landing_tree_1200_folders_deep_is_cut_at_the_depth_limit": (
+        "1,200 层深的落地目录树",
+        "iterative walk; the folder at the depth limit gets a ledger row; no traceback",
+    ),
+    "test_control_characters_in_a_file_name_are_escaped_on_the_command_line": (
+        "文件名中的控制字符 (伪造 loaded 行)",
+        "printed escaped: the name forges no line on the terminal",
+    ),
+    "test_a_refused_path_named_on_the_command_line_is_a_one_line_error": (
+        "命令行指定 FIFO",
+        "a one-line error, exit 2, nothing opened",
+    ),
+    "test_a_hung_reader_is_killed_at_its_time_limit_and_the_next_file_loads": (
+        "读取库挂起",
+        "the worker is killed at its time limit (a rejection); the next file loads",
+    ),
+    "test_a_reader_over_its_memory_limit_is_rejected_not_the_batch": (
+        "读取超出内存上限",
+        "RLIMIT_AS in the worker turns it into a rejection; the next file loads",
+    ),
     # pipeline faults (tests/faults/test_pipeline_faults.py)
     "test_sigkill_mid_dbt_build_then_rerun_equals_an_uninterrupted_build": (
         "进程在 dbt build 中途被 SIGKILL",
