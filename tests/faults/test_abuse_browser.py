@@ -284,7 +284,10 @@ def test_markdown_from_data_and_the_url_draws_no_link_or_image_in_the_browser(
     browser.wait_rendered(page, "线索详情")
     main = page.locator('[data-testid="stMain"]')
     assert "点我" in main.inner_text()
-    assert main.locator('a[href*="evil"], img[src*="evil"]').count() == 0
+    hrefs = main.locator('a[href*="evil"], img[src*="evil"]').evaluate_all(
+        "els => els.map(e => (e.closest('[data-testid]') || {}).getAttribute('data-testid') + ' ' + e.outerHTML.slice(0, 120))"
+    )
+    assert hrefs == []
 
     other = visitor()
     other.on("request", lambda r: remote.append(r.url) if "evil.example" in r.url else None)
