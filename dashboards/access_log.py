@@ -9,6 +9,7 @@ table ``access_log(ts, user, role, district, action, target, allowed)``.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,6 +32,20 @@ create table if not exists access_log (
 """
 
 _lock = threading.Lock()
+# Another process (an audit query, a test, a second server) may hold the file for a
+# moment: DuckDB refuses a second writer process, so retry for a while before failing.
+_RETRY_SECONDS = 10.0
+
+
+def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + _RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def log_path(settings: Settings) -> Path:
@@ -50,7 +65,7 @@ def record(
     """Append one entry. Opened per write: views are rare and this keeps no file lock."""
     path = log_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock, duckdb.connect(str(path)) as con:
+    with _lock, _connect(path) as con:
         con.execute(DDL)
         con.execute(
             "insert into access_log values (?, ?, ?, ?, ?, ?, ?)",
@@ -75,7 +90,7 @@ def failed_logins(settings: Settings, *, user: str, since: datetime) -> int:
           and ts > greatest(?, coalesce((select max(ts) from access_log
                                          where action = 'login' and "user" = ?), ?))
     """
-    with _lock, duckdb.connect(str(path), read_only=True) as con:
+    with _lock, _connect(path, read_only=True) as con:
         row = con.execute(sql, [user, since, user, since]).fetchone()
     return int(row[0]) if row else 0
 
@@ -85,7 +100,7 @@ def entries(settings: Settings) -> list[tuple]:
     path = log_path(settings)
     if not path.exists():
         return []
-    with _lock, duckdb.connect(str(path), read_only=True) as con:
+    with _lock, _connect(path, read_only=True) as con:
         return con.execute(
             'select ts, "user", role, district, action, target, allowed from access_log order by ts'
         ).fetchall()

@@ -8,6 +8,7 @@ prints ``nan``.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -127,10 +128,18 @@ _MARKDOWN_SPECIAL.update({"\n": " ", "\r": " ", "\t": " "})
 _ESCAPE = str.maketrans(_MARKDOWN_SPECIAL)
 
 
+# Streamlit's GFM also turns bare addresses into links (``http://…``, ``www.…``,
+# ``a@b.cn``) after escapes are resolved, so an invisible word joiner (U+2060) is put
+# inside each such marker: the text reads and copies the same, nothing links.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+
+
 def plain(value: Any) -> str:
     """A data value (or URL parameter) as literal text inside markdown: titles, captions,
     metric labels, errors. Line breaks become spaces, so a value can never start a
     heading, list or table either; ``—`` for a missing value."""
     if missing(value):
         return MISSING
-    return str(value).translate(_ESCAPE)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[0] + _WORD_JOINER + m.group(0)[1:], str(value))
+    return text.translate(_ESCAPE)

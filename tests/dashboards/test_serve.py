@@ -13,6 +13,13 @@ def test_server_listens_on_loopback_only_and_headless():
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
 
 
+def test_the_served_app_is_behind_the_gate_and_its_tables_export_nothing():
+    cmd = serve.command(8501)
+    assert cmd[4].endswith("dashboards/server.py")  # app.py behind dashboards/gate.py
+    assert cmd[cmd.index("--client.disableDataExport") + 1] == "true"
+    assert "X-Pingan-Browser" in cmd[cmd.index("--server.trustedUserHeaders") + 1]
+
+
 def test_a_busy_port_is_a_one_line_error_and_exit_code_1(tmp_path, capsys):
     settings = Settings(data_dir=tmp_path, warehouse=tmp_path / "w.duckdb")
     with socket.socket() as sock:

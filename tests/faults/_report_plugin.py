@@ -192,6 +192,60 @@ ROWS: dict[str, tuple[str, str]] = {
         "denied by the page's role check though hidden from the menu; every data-quality "
         "function refuses; the access log records the refusal",
     ),
+    # dashboards abuse (tests/faults/test_abuse_dashboards.py, test_abuse_browser.py)
+    "test_markdown_and_html_in_data_and_url_parameters_render_as_text": (
+        "看板: 数据与 URL 参数中的 Markdown/HTML",
+        "payloads in every text column and URL parameter: no markdown-rendered text of any "
+        "page (titles, captions, alerts, metrics, labels) renders a link, image or HTML",
+    ),
+    "test_markdown_from_data_and_the_url_draws_no_link_or_image_in_the_browser": (
+        "看板: 线索页地址含 Markdown 链接/图片 (浏览器)",
+        "no <a>/<img> from data or ?lead= in the DOM; no remote image requested",
+    ),
+    "test_formula_like_values_are_text_in_every_export": (
+        "导出: 以 = + - @ 制表符 回车 开头的值",
+        "Excel: string cells with quote prefix, no formula or link; CSV: a leading quote",
+    ),
+    "test_a_page_run_builds_no_export_file_and_logs_no_export": (
+        "导出: 页面运行即生成导出文件",
+        "no file and no media URL before the click; no export row in the access log",
+    ),
+    "test_an_export_exists_only_after_its_logged_click_and_only_for_the_login": (
+        "导出: 无 Cookie 获取媒体地址 / 表格自带 CSV 下载 (浏览器)",
+        "the click writes the access-log row; the file URL answers 403 without the login's "
+        "cookie; the tables have no CSV download; exported formulas are text",
+    ),
+    "test_repeated_wrong_passwords_lock_the_name_and_every_attempt_is_logged": (
+        "登录: 连续错误密码",
+        "each failure delayed; locked at the configured count, the right password then "
+        "refused; other names unaffected; every attempt in the access log",
+    ),
+    "test_fifty_wrong_passwords_lock_the_name_and_every_attempt_is_logged": (
+        "登录: 50 次错误密码后输入正确密码 (浏览器)",
+        "refused as locked; 5 failures, the lockout and 46 locked attempts logged",
+    ),
+    "test_a_session_idle_past_the_timeout_must_log_in_again": (
+        "登录: 会话闲置超时",
+        "after the idle timeout the page shows the login form; the expiry is logged",
+    ),
+    "test_a_session_id_replayed_from_another_browser_resumes_no_login": (
+        "会话 ID 在另一浏览器重放 (浏览器)",
+        "the other browser gets the login form; the owner's login goes on",
+    ),
+    "test_no_endpoint_answers_without_a_login_beyond_the_login_page_and_static_assets": (
+        "未登录访问 /_stcore/metrics、上传、agent、/media 等端点",
+        "closed (404/403); health and host-config only; websocket refused without a "
+        "server-signed HttpOnly cookie",
+    ),
+    "test_an_officer_sees_no_figure_computed_from_other_districts_rows": (
+        "区县人员由同级平均反推其他区县",
+        "level averages and lead ranks over the own district only; the published ranking "
+        "is the city's",
+    ),
+    "test_figures_left_out_of_the_published_list_are_withheld_from_officers": (
+        "未公布的全市指标",
+        "an officer is refused the index when the config does not publish it city-wide",
+    ),
     "test_no_clear_id_or_mobile_number_in_anything_pingan_writes": (
         "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 文档/Dagster 存储)",
         "no clear ID number or mobile number from the sample is found",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboards import access_log, data
+from dashboards import access_log, data, fmt
 from tests.dashboards.conftest import dash_settings, snapshot_root  # noqa: F401 - fixtures
 from tests.dashboards.test_pages import open_page, start
 
@@ -135,7 +135,7 @@ def test_sql_injection_through_url_query_parameters_changes_nothing(
         # a SQL error would surface as the page's one-line snapshot error
         assert not [e for e in errors if "读取数据快照出错" in e], (page, errors)
         if page == "lead_detail":
-            assert errors == [f"线索 {payload} 不存在或不在您的权限范围内。"]
+            assert errors == [f"线索 {fmt.plain(payload)} 不存在或不在您的权限范围内。"]
             assert not at.dataframe
     assert "崇川区" in data.districts(LEADER)
 

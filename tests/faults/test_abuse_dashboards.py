@@ -10,6 +10,7 @@ attacks that need HTTP (cookies, endpoints, session ids) are in test_abuse_brows
 from __future__ import annotations
 
 import csv
+import html as html_module
 import io
 import re
 import time
@@ -41,8 +42,10 @@ OFFICER = data.Scope("district", "崇川区")
 # are plain text on the page.
 MARKDOWN_FIELDS = {"body", "label", "help", "delta"}
 _RENDER = MarkdownIt("commonmark", {"html": True})
-# What GFM would still turn into a link or directive if left unescaped.
-_LIVE = re.compile(r"(?<!\\)(https?:|www\.|:[a-z]+\[)")
+# What GFM turns into a link in rendered text (bare addresses, e-mail addresses), or a
+# Streamlit directive (``:red[…]``).
+_LIVE = re.compile(r"(?i)(https?://|www\.|\w@\w)")
+_DIRECTIVE = re.compile(r"(?<!\\):[a-z]+\[")
 URL_KEYS = ("district", "street", "unit", "level", "stream", "month", "lead")
 PAGES = ("overview", "safety_index", "completion", "group_rental", "alerts", "data_quality")
 
@@ -76,8 +79,9 @@ def _markdown_texts(at) -> list[str]:
 
 def _renders_something(text: str) -> bool:
     html = _RENDER.render(text)
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "", html))
     return bool(re.search(r"<(a|img)\b|<(?!/?(p|strong|em|code)>)[a-z]", html)) or bool(
-        _LIVE.search(text)
+        _LIVE.search(shown) or _DIRECTIVE.search(text)
     )
 
 
@@ -102,7 +106,7 @@ def test_markdown_and_html_in_data_and_url_parameters_render_as_text(
     _assert_text_only(at, "lead_detail")
     at = open_page(start("leader"), "lead_detail", lead="[点我](http://evil.example/x)")
     assert [e.value for e in at.error] == [
-        r"线索 \[点我\]\(http\:\/\/evil\.example\/x\) 不存在或不在您的权限范围内。"
+        "线索 \\[点我\\]\\(http\\:\u2060\\/\\/evil\\.example\\/x\\) 不存在或不在您的权限范围内。"
     ]
     _assert_text_only(at, "lead_detail error box")
 
@@ -258,9 +262,21 @@ def test_figures_left_out_of_the_published_list_are_withheld_from_officers(
 ) -> None:
     text = data.CONFIG_FILE.read_text(encoding="utf-8")
     path = tmp_path / "config.toml"
-    path.write_text(re.sub(r"(?m)^city_wide_figures = .*$", "city_wide_figures = []", text))
-    monkeypatch.setenv("PINGAN_DASHBOARD_CONFIG", str(path))
+
+    def publish(figures: str) -> None:
+        path.write_text(re.sub(r"(?m)^city_wide_figures = .*$", figures, text))
+        monkeypatch.setenv("PINGAN_DASHBOARD_CONFIG", str(path))
+
     month = data.index_months()[-1]
+    # the index published, its ranking not: the officer's streets ranked among themselves
+    publish('city_wide_figures = ["safety_index"]')
+    streets = data.index_units(OFFICER, month, "street")
+    assert sorted(streets["rank"].astype(int)) == list(range(1, len(streets) + 1))
+    assert set(streets["units_ranked"]) == {len(streets)}
+    assert streets["rank_change_mom"].isna().all()
+    city = data.index_units(LEADER, month, "street")
+    assert city["units_ranked"].max() > len(streets)  # the city ranks more streets
+    publish("city_wide_figures = []")
     with pytest.raises(data.AccessDenied):
         data.index_units(OFFICER, month, "district")
     at = open_page(start("chongchuan"), "safety_index")
