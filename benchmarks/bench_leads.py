@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
 
     root = WORK / f"leads_{args.scale}_{args.pipeline}"
     root.mkdir(parents=True, exist_ok=True)
-    worlds = []
+    worlds: list[dict[str, Any]] = []
+    pooled: list[tuple[float, int]] = []
     for n in range(args.first_world, args.first_world + args.worlds):
         w = measure_world(n, args.scale, args.months, root, args.keep, args.reuse, args.pipeline)
         print(
@@ -313,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         worlds.append(w)
-    pooled = [p for w in worlds for p in w.pop("_pairs", [])]
+        pooled += w.pop("_pairs", [])
+        # written after every world: a long bench interrupted still leaves its figures
+        write_result(args.result, payload(args, worlds, pooled, None))
     eval_city = None
     if not args.no_eval_city and (EVAL_CITY / "truth.json").exists():
         eval_city = measure_eval_city(root, args.keep, args.reuse, args.pipeline)
@@ -323,9 +326,21 @@ def main(argv: list[str] | None = None) -> int:
             f"learned {eval_city.get('learned')}",
             flush=True,
         )
+    result = payload(args, worlds, pooled, eval_city)
+    write_result(args.result, result)
+    print("\n".join(leads_section(json.loads(json.dumps(result, default=str)))))
+    return 0 if all(w["run"]["ok"] for w in worlds) else 1
+
+
+def payload(
+    args: argparse.Namespace,
+    worlds: list[dict[str, Any]],
+    pooled: list[tuple[float, int]],
+    eval_city: dict[str, Any] | None,
+) -> dict[str, Any]:
     pooled_table = reliability(pooled)
     has_learned = any(w.get("learned") is not None for w in worlds)
-    payload = {
+    return {
         "seed_base": SEED,
         "end": END,
         "scale": args.scale,
@@ -345,9 +360,6 @@ def main(argv: list[str] | None = None) -> int:
         "reliability_pooled": pooled_table,
         "reliability_pooled_max_gap": max_gap(pooled_table),
     }
-    write_result(args.result, payload)
-    print("\n".join(leads_section(json.loads(json.dumps(payload, default=str)))))
-    return 0 if all(w["run"]["ok"] for w in worlds) else 1
 
 
 if __name__ == "__main__":
