@@ -30,7 +30,7 @@ Goal (issue 13): learned model min >= 0.6 and median >= 0.75 across worlds,
 Results: ``benchmarks/results/leads.json`` (rendered by ``benchmarks.report``).
 
 Usage: python -m benchmarks.bench_leads [--worlds 8] [--first-world 1] [--scale demo]
-       [--months 12] [--no-eval-city] [--pipeline run|build] [--result leads] [--keep] [--reuse]
+       [--months 12] [--jobs 1] [--no-eval-city] [--pipeline run|build] [--result leads] [--keep] [--reuse]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         default="run",
         help="run: pingan run (default); build: pingan ingest + pingan build",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="worlds measured at a time")
     parser.add_argument("--result", default="leads", help="results file name (default leads)")
     parser.add_argument(
         "--reuse", action="store_true", help="re-rank the runs a --keep bench left (no re-run)"
@@ -304,28 +306,62 @@ def main(argv: list[str] | None = None) -> int:
 
     root = WORK / f"leads_{args.scale}_{args.pipeline}"
     root.mkdir(parents=True, exist_ok=True)
-    worlds = []
-    for n in range(args.first_world, args.first_world + args.worlds):
-        w = measure_world(n, args.scale, args.months, root, args.keep, args.reuse, args.pipeline)
-        print(
-            f"world {n}: k={w.get('k')} prior {w.get('prior')} learned {w.get('learned')} "
-            f"(run {'ok' if w['run']['ok'] else 'FAILED'} in {w['run']['seconds']} s)",
-            flush=True,
-        )
-        worlds.append(w)
-    pooled = [p for w in worlds for p in w.pop("_pairs", [])]
-    eval_city = None
-    if not args.no_eval_city and (EVAL_CITY / "truth.json").exists():
-        eval_city = measure_eval_city(root, args.keep, args.reuse, args.pipeline)
-        eval_city.pop("_pairs", None)
-        print(
-            f"eval city: k={eval_city.get('k')} prior {eval_city.get('prior')} "
-            f"learned {eval_city.get('learned')}",
-            flush=True,
-        )
+    worlds: list[dict[str, Any]] = []
+    pooled: list[tuple[float, int]] = []
+    eval_city: dict[str, Any] | None = None
+    numbers = list(range(args.first_world, args.first_world + args.worlds))
+    with_eval = not args.no_eval_city and (EVAL_CITY / "truth.json").exists()
+    # Worlds (and the independent city) are independent: ``--jobs`` of them at a time, each
+    # in its own data dir and its own pingan processes.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {}
+        if with_eval:  # first: the figure that matters most
+            futures[pool.submit(measure_eval_city, root, args.keep, args.reuse, args.pipeline)] = -1
+        futures |= {
+            pool.submit(
+                measure_world,
+                n,
+                args.scale,
+                args.months,
+                root,
+                args.keep,
+                args.reuse,
+                args.pipeline,
+            ): n
+            for n in numbers
+        }
+        for future in as_completed(futures):
+            w = future.result()
+            pairs = w.pop("_pairs", [])
+            name = "eval city" if futures[future] == -1 else f"world {futures[future]}"
+            print(
+                f"{name}: k={w.get('k')} prior {w.get('prior')} learned {w.get('learned')} "
+                f"(run {'ok' if w['run']['ok'] else 'FAILED'} in {w['run']['seconds']} s)",
+                flush=True,
+            )
+            if futures[future] == -1:
+                eval_city = w
+                continue
+            worlds.append(w)
+            worlds.sort(key=lambda x: x["world"])
+            pooled += pairs
+            # written after every world: a long bench interrupted still leaves its figures
+            write_result(args.result, payload(args, worlds, pooled, eval_city))
+    result = payload(args, worlds, pooled, eval_city)
+    write_result(args.result, result)
+    print("\n".join(leads_section(json.loads(json.dumps(result, default=str)))))
+    return 0 if all(w["run"]["ok"] for w in worlds) else 1
+
+
+def payload(
+    args: argparse.Namespace,
+    worlds: list[dict[str, Any]],
+    pooled: list[tuple[float, int]],
+    eval_city: dict[str, Any] | None,
+) -> dict[str, Any]:
     pooled_table = reliability(pooled)
     has_learned = any(w.get("learned") is not None for w in worlds)
-    payload = {
+    return {
         "seed_base": SEED,
         "end": END,
         "scale": args.scale,
@@ -345,9 +381,6 @@ def main(argv: list[str] | None = None) -> int:
         "reliability_pooled": pooled_table,
         "reliability_pooled_max_gap": max_gap(pooled_table),
     }
-    write_result(args.result, payload)
-    print("\n".join(leads_section(json.loads(json.dumps(payload, default=str)))))
-    return 0 if all(w["run"]["ok"] for w in worlds) else 1
 
 
 if __name__ == "__main__":

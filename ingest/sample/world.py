@@ -187,9 +187,9 @@ ASSUMPTIONS: dict[str, dict[str, Assumption]] = {
             0.01, 0.06, 0.03, "random checks per rental house per year"
         ),
         "targeted_per_group_rental": A(
-            0.8,
-            2.0,
-            1.35,
+            0.4,
+            1.4,
+            1.07,
             "targeted checks (after leads or complaints) per planted group rental",
         ),
         "lead_share": A(
