@@ -258,14 +258,15 @@ _TOKEN = f"{NUMBER_RUN}|[^0-9０-９]+"
 _SUSPECT = f"{_D}(?:{_J}{_D}){{9,}}"
 _TAIL = f"((?:{_SEP}.*)?)$"
 # Where in a run the next number is, in order of preference (head, number, tail):
-# 1. the latest one written without separators (``2026-10-03 13812345678``);
-# 2. the first after a head of at most six digits (``3-201 138 1234 5678``; so the
+# 1. the latest mobile or 18-digit ID written without separators, at most six digits after
+#    it (``2026-10-03 13812345678``);
+# 2. the earliest after a head of at most six digits (``3-201 138 1234 5678``; so the
 #    groups of ``3206 8220 0501 0112 34`` are not cut into a head and a landline);
 # 3. the latest one anywhere.
 _SPLITS = {
     kind: (
-        f"(?s)^((?:.*{_SEP})?)({_shapes(kind, '')}){_TAIL}",
-        f"(?s)^((?:(?:{_D}{_J}){{0,5}}{_D}{_SEP}+)?)({_shapes(kind, _J)}){_TAIL}",
+        f"(?s)^((?:.*{_SEP})?)({_shapes('identifier', '')})((?:{_SEP}+(?:{_D}{_J}){{0,6}})?)$",
+        f"(?s)^((?:(?:{_D}{_J}){{0,5}}?{_D}{_SEP}+)??)({_shapes(kind, _J)}){_TAIL}",
         f"(?s)^((?:.*{_SEP})?)({_shapes(kind, _J)}){_TAIL}",
     )
     for kind in ("all", "identifier")
@@ -295,10 +296,8 @@ def _split(run: Expr, kind: str) -> tuple[Expr, Expr, Expr]:
     hits = [t.struct.field("2").is_not_null() for t in tries]
 
     def pick(field: str) -> Expr:
-        expr = pl.when(hits[0]).then(tries[0].struct.field(field))
-        for hit, t in zip(hits[1:], tries[1:], strict=True):
-            expr = expr.when(hit).then(t.struct.field(field))
-        return expr
+        first, second, third = (t.struct.field(field) for t in tries)
+        return pl.when(hits[0]).then(first).when(hits[1]).then(second).when(hits[2]).then(third)
 
     return pick("1"), pick("2"), pick("3")
 
@@ -338,17 +337,19 @@ def _tokens(text: pl.Series) -> pl.DataFrame:
     return tokens.with_columns(run=pl.col("t").str.contains(_SUSPECT).fill_null(False))
 
 
-def _scrub_series(values: pl.Series, kind: str, replace: bool) -> pl.Series:
+def _scrub_series(values: pl.Series, kind: str, replace: bool, rounds: int = 2) -> pl.Series:
     text = values.cast(pl.Utf8)
     suspect = text.str.contains(_SUSPECT).fill_null(False)
     if not suspect.any():
         return text
     tokens = _tokens(text.filter(suspect))
     runs = tokens["run"]
-    scrubbed, _ = _scrub_runs(tokens["t"].filter(runs), kind, replace)
+    scrubbed, numbers = _scrub_runs(tokens["t"].filter(runs), kind, replace)
     tokens = tokens.with_columns(tokens["t"].scatter(runs.arg_true(), scrubbed))
     joined = tokens.group_by("row", maintain_order=True).agg(pl.col("t").str.join(""))
-    return text.scatter(suspect.arg_true(), joined["t"])
+    text = text.scatter(suspect.arg_true(), joined["t"])
+    # A number after the one a pass took (in its tail) is found by one more round.
+    return _scrub_series(text, kind, replace, rounds - 1) if numbers and rounds > 1 else text
 
 
 def scrub_numbers(expr: Expr, *, kind: str = "all", replace: bool = True) -> Expr:
@@ -380,9 +381,15 @@ def personal_numbers(values: pl.Series) -> set[str]:
     text = text.filter(text.str.contains(_SUSPECT))
     if text.is_empty():
         return set()
-    tokens = _tokens(text)
-    _, numbers = _scrub_runs(tokens["t"].filter(tokens["run"]), "all", replace=True)
-    return set(numbers)
+    found: set[str] = set()
+    for _ in range(2):  # a second round finds the numbers in the tails of the first
+        tokens = _tokens(text)
+        runs, numbers = _scrub_runs(tokens["t"].filter(tokens["run"]), "all", replace=True)
+        found.update(numbers)
+        text = runs.filter(runs.str.contains(_SUSPECT))
+        if not numbers or text.is_empty():
+            break
+    return found
 
 
 def digit_runs(values: pl.Series, min_digits: int = 10) -> set[str]:
