@@ -38,7 +38,7 @@ def digit_runs_in_warehouse(warehouse: Path) -> set[str]:
         ).fetchall()
         runs: set[str] = set()
         for schema, table, column in columns:
-            values = con.execute(
+            values = con.sql(
                 f'select distinct "{column}"::varchar as v from "{schema}"."{table}" '
                 f"where regexp_matches(\"{column}\"::varchar, '[0-9０-９]')"
             ).pl()["v"]
