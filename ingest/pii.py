@@ -271,6 +271,7 @@ _SPLITS = {
     )
     for kind in ("all", "identifier")
 }
+_ANYWHERE = {kind: _shapes(kind, _J) for kind in ("all", "identifier")}
 _PASSES = 4  # numbers masked per run one by one; a run with more is masked whole
 _FULL_DIGITS = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "x"]
 _HALF_DIGITS = [str(i) for i in range(10)] + ["X", "X", "X"]
@@ -339,7 +340,9 @@ def _tokens(text: pl.Series) -> pl.DataFrame:
 
 def _scrub_series(values: pl.Series, kind: str, replace: bool, rounds: int = 2) -> pl.Series:
     text = values.cast(pl.Utf8)
-    suspect = text.str.contains(_SUSPECT).fill_null(False)
+    # One regex pass first: a value without any shape (not even inside a longer run, like
+    # the digits of NT2026100300123) needs no tokenising.
+    suspect = text.str.contains(_ANYWHERE[kind]).fill_null(False)
     if not suspect.any():
         return text
     tokens = _tokens(text.filter(suspect))
