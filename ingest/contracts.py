@@ -11,8 +11,8 @@ Column kinds (``Column.kind``) say how a value is parsed and stored:
 =============  ==================================================  =============
 kind           parsing                                             raw column(s)
 =============  ==================================================  =============
-``text``       trimmed, missing markers -> NULL                    VARCHAR
-``free_text``  as text, embedded ID/mobile numbers masked           VARCHAR
+``text``       trimmed, missing markers -> NULL, numbers masked    VARCHAR
+``free_text``  as text, embedded ID/phone numbers masked            VARCHAR
 ``enum``       trimmed, full-width folded; unknown values warned   VARCHAR
 ``flag``       是/否 -> true/false                                   BOOLEAN
 ``integer``    full-width digits, separators, units stripped       BIGINT
@@ -20,7 +20,7 @@ kind           parsing                                             raw column(s)
 ``timestamp``  every form in the contract, Asia/Shanghai local     TIMESTAMP
 ``date``       as timestamp, date part                             DATE
 ``month``      ``2026-10`` / ``2026年10月`` / ``202610``             VARCHAR
-``address``    kept as delivered plus ``<name>_norm``              VARCHAR x2
+``address``    as free_text, plus ``<name>_norm``                VARCHAR x2
 ``id_number``  GB 11643 validated -> ``<name>_pseudonym``/_masked  VARCHAR x2
 ``phone``      digits only -> ``<name>_pseudonym``/``_masked``      VARCHAR x2
 ``name``       personal name: never stored                         (none)
@@ -90,6 +90,15 @@ class Column:
     @property
     def pii(self) -> bool:
         return self.kind in PII_KINDS
+
+    @property
+    def identifier(self) -> bool:
+        """A system-issued code (``*_id``, ``*_code``): only mobiles and 18-digit IDs masked.
+
+        Every other text column (``text``, ``free_text``, ``address``) has each ID number
+        and phone typed into it masked at ingest, whatever the form (ingest/pii.py).
+        """
+        return self.kind == "text" and self.canonical.endswith(("_id", "_code"))
 
     @property
     def headers(self) -> tuple[str, ...]:

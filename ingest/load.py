@@ -73,12 +73,8 @@ ID_REASON = "invalid ID number (form, birth date or GB 11643 check digit)"
 
 def parse_column(col: Column, values: pl.Series) -> tuple[pl.Series, pl.Series | None]:
     """The parsed column, and where a delivered value could not be read (None: cannot fail)."""
-    if col.kind in ("text", "address"):
-        return by_distinct(values, clean_text) if col.kind == "address" else on_series(clean_text)(
-            values
-        ), None
-    if col.kind == "free_text":
-        return clean_free_text_column(values), None
+    if col.kind in ("text", "address", "free_text"):  # every typed number masked
+        return clean_free_text_column(values, identifier=col.identifier), None
     if col.kind in ("timestamp", "date"):
         parsed = (
             parse_timestamp_column(values) if col.kind == "timestamp" else parse_date_column(values)

@@ -61,19 +61,12 @@ def clean_enum(expr: Expr) -> Expr:
     return clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
 
 
-_ID_IN_TEXT = r"(^|[^0-9])([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])([^0-9Xx]|$)"
-_ID15_IN_TEXT = r"(^|[^0-9])([1-9][0-9]{3})[0-9]{8}([0-9]{3})([^0-9]|$)"
-_MOBILE_IN_TEXT = r"(^|[^0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})([^0-9]|$)"
-
-
 def scrub_personal_numbers(expr: Expr) -> Expr:
-    """Mask ID and mobile numbers embedded in free text (call-taker notes often carry them)."""
-    folded = fold_width(expr)
-    return (
-        folded.str.replace_all(_ID_IN_TEXT, "${1}${2}**********${3}${4}")
-        .str.replace_all(_ID15_IN_TEXT, "${1}${2}********${3}${4}")
-        .str.replace_all(_MOBILE_IN_TEXT, "${1}${2}****${3}${4}")
-    )
+    """Mask the ID numbers and phones typed into a text (the recogniser of :mod:`ingest.pii`)."""
+    # ingest.pii builds on this module's text helpers, so it is imported when first used.
+    from ingest.pii import scrub_numbers
+
+    return scrub_numbers(expr)
 
 
 def clean_free_text(expr: Expr) -> Expr:
@@ -230,7 +223,11 @@ def normalise_address(expr: Expr) -> Expr:
     number appear that the earlier steps missed, and a second pass would change the
     result (found by the fuzz tests).
     """
-    text = clean_text(fold_width(expr).str.replace_all(r"\s+", ""))
+    from ingest.pii import scrub_numbers
+
+    # A number typed into an address is no part of it: removed (before the digits and
+    # separators are folded, and again after, in case folding joined two halves).
+    text = clean_text(fold_width(scrub_numbers(expr, replace=False)).str.replace_all(r"\s+", ""))
     normalised = (
         text.str.replace_all(r"[,，。.、]", "")
         .str.replace_all(r"(\d+)(?:栋|号楼|座)", "${1}幢")
@@ -240,7 +237,7 @@ def normalise_address(expr: Expr) -> Expr:
         .str.replace(r"幢(\d+)$", "幢${1}室")
     )
     # An address that was only a prefix or punctuation has nothing left to link by.
-    return clean_text(normalised)
+    return clean_text(scrub_numbers(normalised, replace=False))
 
 
 # ---------------------------------------------------------------- column-level fast paths
@@ -305,15 +302,17 @@ def parse_date_column(values: pl.Series) -> pl.Series:
     return _patch(done.dt.date(), text, on_series(parse_date)).alias(values.name)
 
 
-def clean_free_text_column(values: pl.Series) -> pl.Series:
-    """:func:`clean_free_text` over a column, scrubbing only values that hold digit runs."""
+def clean_free_text_column(values: pl.Series, *, identifier: bool = False) -> pl.Series:
+    """Trimmed text with every typed personal number masked (text, free-text, address kinds).
+
+    ``identifier``: a system-issued code, where only mobiles and 18-character ID numbers
+    are masked (see :func:`ingest.pii.scrub_numbers`).
+    """
+    from ingest.pii import scrub_numbers_column
+
     text = on_series(clean_text)(values)
-    suspect = text.str.contains(r"[0-9０-９]{3}").fill_null(False)
-    if not suspect.any():
-        return text.alias(values.name)
-    return text.scatter(suspect.arg_true(), on_series(clean_free_text)(text.filter(suspect))).alias(
-        values.name
-    )
+    kind = "identifier" if identifier else "all"
+    return scrub_numbers_column(text, kind=kind).alias(values.name)
 
 
 def by_distinct(values: pl.Series, parser: Callable[[Expr], Expr]) -> pl.Series:

@@ -180,3 +180,228 @@ class Pseudonymiser:
         finally:
             self._con.unregister("messages")
         return digests.alias(values.name)
+
+
+# ---------------------------------------------------------------- numbers typed into text
+#
+# People type ID numbers and phones into every text field (notes, addresses, unit
+# names), in whatever form: ``138 1234 5678``, ``138.1234.5678``, ``138－1234－5678``,
+# ``1 3 8 1 2 3 4 5 6 7 8``, ``3206 8219 9001 0112 34``, full-width digits, ``+86``,
+# ``(0513)85123456``, several in a row. The recogniser below is the one place that
+# says what such a number looks like; ingest masks with it and the scan of everything
+# Pingan writes looks with it.
+#
+# How it works, vectorised (polars' regex has no look-around, so one replace_all
+# cannot both respect boundaries and mask adjacent numbers):
+#
+# 1. A value is cut into tokens: *runs* (digits joined by separators: spaces, dots,
+#    dashes of every kind, slashes, brackets; an ID number's final X) and the text
+#    between them.
+# 2. Within a run, the separators cut *groups*. A personal number is a sequence of
+#    whole groups whose digits form one or more shapes (mobile, with or without
+#    86/0086; ID number of 18 or 15; landline with area code, or +86 without its 0).
+#    The latest-starting such sequence is masked first, then the rest of the run
+#    before it is searched again: so ``3-201 13812345678`` keeps its room number
+#    ``3-201`` and masks the mobile, and ``138 1234 5678 139 1234 5678`` masks both.
+#
+# False positives chosen: a run of whole groups that forms a shape is masked even if
+# it was meant otherwise (a 15-digit number starting 1-9, an 18-digit bank card, a
+# decimal ``13.812345678``); a run that forms no shape is never touched (ticket ids
+# ``NT2026100300123``, dates, times, amounts, house numbers, 13-digit grid codes).
+# Not recognised: local landlines without area code (``85123456``), which cannot be
+# told from dates (``20261003``) and amounts.
+
+_D = "[0-9０-９]"
+_SEP = r"[\s.．·\-－—–‐‑‒―−_/／\\()（）~～]"
+_J = _SEP + "*"  # what may stand between two digits of one number
+
+
+def _c(low: str, high: str | None = None) -> str:
+    """A class of half- and full-width digits from ``low`` to ``high``."""
+    high = high or low
+    full = chr(ord(low) + 0xFEE0), chr(ord(high) + 0xFEE0)
+    return f"[{low}-{high}{full[0]}-{full[1]}]"
+
+
+def _shapes(kind: str, joiner: str) -> str:
+    """The number shapes as a regex alternation, ``joiner`` allowed between digits.
+
+    ID numbers must carry a possible birth date (month 01-12, day 01-31; 18xx-20xx in
+    the 18-digit form): that is what tells a legacy 15-digit ID number from a 15-digit
+    code or two halves of other numbers.
+    """
+    j = joiner
+
+    def digits(count: str) -> str:
+        return f"(?:{j}{_D}){count}"
+
+    region = f"{_c('1', '8')}{digits('{5}')}"
+    month = f"(?:{_c('0')}{j}{_c('1', '9')}|{_c('1')}{j}{_c('0', '2')})"
+    day = f"(?:{_c('0')}{j}{_c('1', '9')}|{_c('1', '2')}{j}{_D}|{_c('3')}{j}{_c('0', '1')})"
+    century = f"(?:{_c('1')}{j}{_c('8', '9')}|{_c('2')}{j}{_c('0')})"
+    birth15 = f"{j}{_D}{j}{_D}{j}{month}{j}{day}"
+    id18 = f"{region}{j}{century}{birth15}{digits('{3}')}{j}[0-9０-９XxＸｘ]"
+    id15 = f"{region}{birth15}{digits('{3}')}"
+    prefix86 = f"(?:{_c('0')}{j}{_c('0')}{j})?{_c('8')}{j}{_c('6')}{j}"
+    mobile = f"(?:{prefix86})?{_c('1')}{j}{_c('3', '9')}{digits('{9}')}"
+    landline = f"(?:{_c('0')}|{prefix86}){j}{_c('1', '9')}{digits('{8,10}')}"
+    # Identifiers (ticket ids, grid codes, house ids) are issued by systems and may be
+    # long digit strings: in them only the two forms no code takes are masked.
+    shapes = (id18, mobile) if kind == "identifier" else (id18, id15, mobile, landline)
+    one = "(?:" + "|".join(shapes) + ")"
+    return f"{one}(?:{j}{one})*"
+
+
+NUMBER_RUN = f"{_D}(?:{_J}{_D})*(?:{_J}[XxＸｘ])?"
+_TOKEN = f"{NUMBER_RUN}|[^0-9０-９]+"
+# A value can hold a personal number only if it has a run of ten digits or more.
+_SUSPECT = f"{_D}(?:{_J}{_D}){{9,}}"
+_TAIL = f"((?:{_SEP}.*)?)$"
+# Where in a run the next number is, in order of preference (head, number, tail):
+# 1. the latest mobile or 18-digit ID written without separators, at most six digits after
+#    it (``2026-10-03 13812345678``);
+# 2. the earliest after a head of at most six digits (``3-201 138 1234 5678``; so the
+#    groups of ``3206 8220 0501 0112 34`` are not cut into a head and a landline);
+# 3. the latest one anywhere.
+_SPLITS = {
+    kind: (
+        f"(?s)^((?:.*{_SEP})?)({_shapes('identifier', '')})((?:{_SEP}+(?:{_D}{_J}){{0,6}})?)$",
+        f"(?s)^((?:(?:{_D}{_J}){{0,5}}?{_D}{_SEP}+)??)({_shapes(kind, _J)}){_TAIL}",
+        f"(?s)^((?:.*{_SEP})?)({_shapes(kind, _J)}){_TAIL}",
+    )
+    for kind in ("all", "identifier")
+}
+_ANYWHERE = {kind: _shapes(kind, _J) for kind in ("all", "identifier")}
+_PASSES = 4  # numbers masked per run one by one; a run with more is masked whole
+_FULL_DIGITS = [chr(0xFF10 + i) for i in range(10)] + ["Ｘ", "ｘ", "x"]
+_HALF_DIGITS = [str(i) for i in range(10)] + ["X", "X", "X"]
+
+
+def _plain_digits(expr: Expr) -> Expr:
+    """The digits (and X) of a number as written, half-width, separators dropped."""
+    return expr.str.replace_many(_FULL_DIGITS, _HALF_DIGITS).str.replace_all(r"[^0-9X]", "")
+
+
+def _masked(number: Expr) -> Expr:
+    """``13812345678`` -> ``138****5678``; ID numbers and landlines keep four in front."""
+    digits = _plain_digits(number)
+    n = digits.str.len_chars()
+    keep = pl.when((n >= 15) | digits.str.starts_with("0")).then(4).otherwise(3)
+    middle = digits.str.slice(keep, n - keep - 4).str.replace_all(".", "*")
+    return pl.concat_str([digits.str.slice(0, keep), middle, digits.str.slice(-4, 4)])
+
+
+def _split(run: Expr, kind: str) -> tuple[Expr, Expr, Expr]:
+    """(head, number, tail) of the next personal number in a run; number NULL if none."""
+    tries = [run.str.extract_groups(pattern) for pattern in _SPLITS[kind]]
+    hits = [t.struct.field("2").is_not_null() for t in tries]
+
+    def pick(field: str) -> Expr:
+        first, second, third = (t.struct.field(field) for t in tries)
+        return pl.when(hits[0]).then(first).when(hits[1]).then(second).when(hits[2]).then(third)
+
+    return pick("1"), pick("2"), pick("3")
+
+
+def _scrub_runs(runs: pl.Series, kind: str, replace: bool) -> tuple[pl.Series, list[str]]:
+    """Runs with their personal numbers masked (``replace``) or removed; and the numbers.
+
+    One number per pass, the frame materialised between passes (nesting the passes in
+    one expression would repeat the earlier ones in every later one).
+    """
+    frame = pl.DataFrame({"rest": runs, "done": pl.Series([""] * len(runs), dtype=pl.Utf8)})
+    numbers: list[str] = []
+    for _ in range(_PASSES):
+        head, number, tail = _split(pl.col("rest"), kind)
+        frame = frame.with_columns(head.alias("h"), number.alias("n"), tail.alias("t"))
+        hit = pl.col("n").is_not_null()
+        if not frame["n"].is_not_null().any():
+            break
+        numbers.extend(frame.select(_plain_digits(pl.col("n")))["n"].drop_nulls().to_list())
+        shown = _masked(pl.col("n")) if replace else pl.lit("")
+        frame = frame.select(
+            pl.when(hit).then("h").otherwise("rest").alias("rest"),
+            pl.when(hit).then(pl.concat_str([shown, "t", "done"])).otherwise("done").alias("done"),
+        )
+    # More numbers than passes: what is left is masked whole rather than kept in clear.
+    left = pl.col("rest").str.contains(_SPLITS[kind][2])
+    whole = _masked(pl.col("rest")) if replace else pl.lit("")
+    out = frame.select(
+        pl.concat_str([pl.when(left).then(whole).otherwise("rest"), "done"]).alias("r")
+    )["r"]
+    return out, numbers
+
+
+def _tokens(text: pl.Series) -> pl.DataFrame:
+    """``row`` (index into ``text``), ``t`` (token, in order), ``run`` (a digit run worth a look)."""
+    tokens = pl.DataFrame({"t": text.str.extract_all(_TOKEN)}).with_row_index("row").explode("t")
+    return tokens.with_columns(run=pl.col("t").str.contains(_SUSPECT).fill_null(False))
+
+
+def _scrub_series(values: pl.Series, kind: str, replace: bool, rounds: int = 2) -> pl.Series:
+    text = values.cast(pl.Utf8)
+    # One regex pass first: a value without any shape (not even inside a longer run, like
+    # the digits of NT2026100300123) needs no tokenising.
+    suspect = text.str.contains(_ANYWHERE[kind]).fill_null(False)
+    if not suspect.any():
+        return text
+    tokens = _tokens(text.filter(suspect))
+    runs = tokens["run"]
+    scrubbed, numbers = _scrub_runs(tokens["t"].filter(runs), kind, replace)
+    tokens = tokens.with_columns(tokens["t"].scatter(runs.arg_true(), scrubbed))
+    joined = tokens.group_by("row", maintain_order=True).agg(pl.col("t").str.join(""))
+    text = text.scatter(suspect.arg_true(), joined["t"])
+    # A number after the one a pass took (in its tail) is found by one more round.
+    return _scrub_series(text, kind, replace, rounds - 1) if numbers and rounds > 1 else text
+
+
+def scrub_numbers(expr: Expr, *, kind: str = "all", replace: bool = True) -> Expr:
+    """Every personal number in a text masked (``138****5678``), or removed (``replace=False``).
+
+    ``kind="identifier"`` masks only mobiles and 18-character ID numbers (for system-issued
+    codes, which may be long digit strings). Text without such a number is returned as is.
+    Vectorised: only values with a run of ten digits are tokenised, in polars.
+    """
+    return expr.map_batches(
+        lambda values: _scrub_series(values, kind, replace),
+        return_dtype=pl.Utf8,
+        is_elementwise=True,
+    )
+
+
+def scrub_numbers_column(values: pl.Series, *, kind: str = "all") -> pl.Series:
+    """:func:`scrub_numbers` over a column."""
+    return _scrub_series(values, kind, replace=True).alias(values.name)
+
+
+def personal_numbers(values: pl.Series) -> set[str]:
+    """The personal numbers written in some values (digits, half-width, X upper-case).
+
+    The same recogniser as :func:`scrub_numbers`: the PII scan of what Pingan writes
+    uses it to know what it must not find.
+    """
+    text = values.cast(pl.Utf8).drop_nulls()
+    text = text.filter(text.str.contains(_SUSPECT))
+    if text.is_empty():
+        return set()
+    found: set[str] = set()
+    for _ in range(2):  # a second round finds the numbers in the tails of the first
+        tokens = _tokens(text)
+        runs, numbers = _scrub_runs(tokens["t"].filter(tokens["run"]), "all", replace=True)
+        found.update(numbers)
+        text = runs.filter(runs.str.contains(_SUSPECT))
+        if not numbers or text.is_empty():
+            break
+    return found
+
+
+def digit_runs(values: pl.Series, min_digits: int = 10) -> set[str]:
+    """Every run of digits (any separators, full-width folded) of ``min_digits`` or more.
+
+    What the scan of Pingan's output compares with :func:`personal_numbers` of the input:
+    a clear number is found however it was re-spaced on the way.
+    """
+    text = values.cast(pl.Utf8).drop_nulls()
+    runs = pl.DataFrame({"r": text.str.extract_all(NUMBER_RUN)}).explode("r").drop_nulls()
+    digits = runs.select(_plain_digits(pl.col("r")).alias("d"))["d"]
+    return set(digits.filter(digits.str.len_chars() >= min_digits).to_list())

@@ -33,6 +33,7 @@ import datetime as dt
 import io
 import os
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,7 @@ def render(
     for col in entity.columns:
         exprs.append(_render_col(col, work, rng, log).alias(col.canonical))
     out = work.select(*exprs, "_file")
+    out = plant_personal_numbers(entity, out, log)
     # District/street sometimes empty (derivable from the grid code or the address).
     for name in ("district", "street"):
         if name in out.columns and name not in entity.key:
@@ -198,6 +200,72 @@ def render(
             out = out.with_columns(
                 pl.when(pl.Series(blank)).then(pl.lit("")).otherwise(pl.col(name)).alias(name)
             )
+    return out
+
+
+# How people type an ID number or a phone into a text field: {} is the number.
+NUMBER_FORMS = (
+    " 联系电话{}",
+    "，手机：{}",
+    "，{}",
+    " {}",
+    "（身份证号{}）",
+    "、电话 {}",
+)
+PLANT_SHARE = 0.004  # of the rows, per text column
+
+
+def _typed(number: str, style: int) -> str:
+    """A number in one of the forms people type (spaced, dashed, dotted, full-width, +86)."""
+    if style == 0:
+        return number
+    if style == 1:
+        return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    if style == 2:
+        return "-".join((number[:3], number[3:7], number[7:])) if len(number) == 11 else number
+    if style == 3:
+        return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in number)
+    if style == 4:
+        return " ".join(number)
+    if style == 5:
+        return "+86 " + number if len(number) == 11 else ".".join((number[:6], number[6:]))
+    return number[:3] + "－" + number[3:]
+
+
+def plant_personal_numbers(entity: Entity, out: pl.DataFrame, log: DeliveryLog) -> pl.DataFrame:
+    """ID numbers and phones typed into every text column of a few rows, in varied forms.
+
+    Its own generator (seeded by the entity and row count), so planting leaves every other
+    draw of the sample as it was. Ingest must mask every one (tests/ingest/test_pii_scan.py).
+    """
+    n = out.height
+    if n == 0:
+        return out
+    rng = np.random.default_rng(zlib.crc32(f"pii:{entity.name}:{n}".encode()))
+    columns = [c for c in entity.columns if c.kind in ("text", "free_text", "address")]
+    for col in columns:
+        if col.identifier or col.canonical in entity.key:
+            continue
+        rows = np.flatnonzero(rng.random(n) < PLANT_SHARE)
+        if rows.size == 0:
+            rows = rng.integers(0, n, 1)
+        mobiles = people.mobiles(rng, rows.size)
+        birth = np.full(rows.size, np.datetime64("1990-01-01")) + rng.integers(
+            0, 12000, rows.size
+        ).astype("timedelta64[D]")
+        ids = people.id_numbers(
+            rng, np.full(rows.size, "320602"), birth, rng.random(rows.size) < 0.5
+        )
+        values = out[col.canonical].to_list()
+        for k, row in enumerate(rows.tolist()):
+            number = str(ids[k]) if rng.random() < 0.4 else str(mobiles[k])
+            # In an address only bare numbers: a word left behind would unlink the dwelling.
+            forms = NUMBER_FORMS[2:4] if col.kind == "address" else NUMBER_FORMS
+            form = forms[int(rng.integers(0, len(forms)))]
+            typed = form.format(_typed(number, int(rng.integers(0, 7))))
+            values[row] = (values[row] or "") + typed
+        out = out.with_columns(pl.Series(col.canonical, values, dtype=pl.String))
+        log.count("personal_numbers_typed_into_text", int(rows.size))
     return out
 
 

@@ -254,6 +254,11 @@ ROWS: dict[str, tuple[str, str]] = {
         "扫描自检: 植入的泄漏",
         "the file scan finds a clear number planted in a log, even written with spaces",
     ),
+    "test_a_number_typed_into_any_text_column_is_masked_in_the_warehouse": (
+        "身份证号/手机号录入任一文本列 (地址、内容、单位…，空格/横线/全角/+86/连写)",
+        "every row loaded; no clear number in any warehouse column (one row per text column, "
+        "every entity)",
+    ),
     "test_the_report_table_replaces_only_the_text_between_the_markers": (
         "报告生成自检",
         "the README table is rendered between the markers only",

@@ -22,14 +22,16 @@ import time
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
+from ingest.pii import digit_runs
 from ingest.settings import Settings
 from orchestration.dbt_build import dbt_build
 from orchestration.landing import evaluate_sensor, sha256_of
 from orchestration.publish import PublishError, publish, published_version
 from tests.conftest import settings_for
-from tests.ingest.test_pii_scan import clear_values_in, digit_runs_in_warehouse
+from tests.ingest.test_pii_scan import clear_values_in, digit_runs_in_warehouse, leaked
 from tests.orchestration.helpers import ticket, write_tickets
 
 pytestmark = pytest.mark.slow
@@ -461,18 +463,11 @@ def test_concurrent_readers_see_whole_snapshots_while_runs_publish(
 
 # ---------------------------------------------------------------- personal data scan
 
-DIGITS = re.compile(rb"[0-9][0-9 \-]{9,}[0-9Xx]")
-
 
 def digit_runs_in_file(path: Path) -> set[str]:
-    """Digit runs of 11+ digits in a file's bytes (spaces and dashes inside removed)."""
-    runs: set[str] = set()
-    for m in DIGITS.finditer(path.read_bytes()):
-        run = re.sub(rb"[ \-]", b"", m.group()).decode().upper()
-        # every window an ID (18) or a mobile (11) could occupy
-        for width in (11, 15, 18):
-            runs.update(run[i : i + width] for i in range(len(run) - width + 1))
-    return runs
+    """Digit runs of a file's text (the recogniser's runs: any separators, full-width folded)."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return digit_runs(pl.Series(text.splitlines()))
 
 
 def test_no_clear_id_or_mobile_number_in_anything_pingan_writes(
@@ -497,7 +492,7 @@ def test_no_clear_id_or_mobile_number_in_anything_pingan_writes(
         found = digit_runs_in_file(path)
         if path.suffix == ".duckdb":
             found |= digit_runs_in_warehouse(path)
-        hits = clear & found
+        hits = leaked(clear, found)
         if hits:
             leaks[str(path.relative_to(full_run.data_dir))] = sorted(hits)[:3]
     assert leaks == {}
@@ -508,4 +503,4 @@ def test_the_file_scan_finds_a_planted_leak(sample_root: Path, tmp_path: Path):
     log = tmp_path / "leaky.log"
     spaced = f"{clear[0][:3]} {clear[0][3:7]} {clear[0][7:]}"  # written with spaces
     log.write_text(f"2026-10-01 回电 {spaced}。\n", encoding="utf-8")
-    assert clear[0] in digit_runs_in_file(log)
+    assert leaked({clear[0]}, digit_runs_in_file(log)) == {clear[0]}
