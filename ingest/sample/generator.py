@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, city, deliver, reference, vocab
+from ingest.sample import activity, city, deliver, reference, swings, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
 from ingest.sample.world import World, default_world
 
@@ -166,6 +166,7 @@ def generate(
         f"{c.grids.height} grids, {c.workers.height} workers, {c.houses.height} rental houses"
     )
     s = Sampler(c, period, _rng(seed, "sampler"))
+    s.swings = swings.plan(w, c.streets, period.months, period.deteriorations, _rng(seed, "swings"))
     recs: dict[str, EntityRecords] = {}
     recs["hotline_tickets"] = activity.make_tickets(s)
     say(f"  tickets: {recs['hotline_tickets'].records:,}")
@@ -216,6 +217,7 @@ def generate(
         ],
     )
     _write_truth(truth, c, recs, summary, log)
+    s.swings.write_truth(truth)
     w.write(truth)
     summary.seconds = time.perf_counter() - t0
     say(f"done in {summary.seconds:.1f} s: {summary.files} files, {summary.total_rows:,} rows")
