@@ -363,7 +363,10 @@ def make_tickets(s: Sampler) -> EntityRecords:
     d_idx = reg["district_idx"].to_numpy()
     received = s.times(d_idx)
     if s.swings is not None:
-        security = np.array([c[0].startswith("公共安全") for c in cats])[cat]
+        # the security complaints the indicator counts are mostly of complaint categories
+        security = np.array([c[0].startswith("公共安全") and c[1] == "complaint" for c in cats])[
+            cat
+        ]
         received = s.swings.retime(
             received, reg["street_idx"].to_numpy(), "security_complaints", security
         )

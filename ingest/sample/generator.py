@@ -52,6 +52,9 @@ what evaluation compares the warehouse's results with.
   point to the other house. Records not listed are not about a rental house.
 - `world.json`: the world (`--world`) and the data-generating assumptions
   drawn for it (see `ingest/sample/world.py`).
+- `alert_swings.csv`: the planted swings of the safety indicators (spikes,
+  steps and the deteriorating district-months; unit, indicator, months,
+  multiplier), see `ingest/sample/swings.py`.
 - `manifest.json`: seed, world, scale, period, counts of records and files per
   entity, planted counts, the deteriorating district-months, quirk counts,
   and the paths of corrected re-exports and unchanged re-deliveries.

@@ -62,8 +62,8 @@ RECTIFICATION = "hazard_rectification_rate"
 # Indicators a district deterioration moves (more events, fewer hazards fixed).
 DETERIORATION_INDICATORS = (*COUNT_INDICATORS, RECTIFICATION)
 # A swing must stand this many standard deviations of normal variation above the level.
-MIN_SD = 4.5
-MIN_SD_STEP = 3.0  # per month, for a step lasting at least three months
+MIN_SD = 5.0
+MIN_SD_STEP = 3.5  # per month, for a step lasting at least three months
 # Months of history every swing leaves before it (the alerts need a baseline).
 MIN_HISTORY = 6
 WEEKDAY = np.array([1.05, 1.0, 1.0, 1.0, 1.0, 0.75, 0.7])  # Monday first

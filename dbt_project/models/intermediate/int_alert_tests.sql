@@ -5,11 +5,13 @@
 --     the last var alert_ewma_months months, standardised by its own standard deviation
 --     under the model, so that a lasting step of moderate months adds up;
 -- and one on the improving side: p_down = P(Y <= y) (单月明显好转).
--- p_value: the smallest of the three, Bonferroni-corrected for the three looks.
--- q_value: Benjamini-Hochberg over every test of the month (all levels and indicators):
--- the expected share of false alarms among the alerts of a month is at most
--- var alert_fdr_q. An alert also needs a material move: at least min_relative_change
--- and min_excess_count (seed alert_models) beyond the expected value.
+-- p_value: worsening: the smaller of the two worsening rules, Bonferroni x2; improving:
+-- p_down. q_value: Benjamini-Hochberg over every test of the month (all levels and
+-- indicators), the worsening and the improving side each a family of its own: the
+-- expected share of false alarms among a month's worsening alerts is at most
+-- var alert_fdr_q (and likewise among its improving ones). An alert also needs a
+-- material move: at least min_relative_change and min_excess_count (seed
+-- alert_models) beyond the expected value.
 with
 
 baseline as (
@@ -67,37 +69,50 @@ tails as (
     from with_ewma
 ),
 
-combined as (
+sides as (
     select
         *,
-        least(1.0, 3 * least(p_up, p_down, p_persist)) as p_value,
-        case
-            when p_down < least(p_up, p_persist) then 'down'
-            when p_persist < p_up then 'persist'
-            else 'jump'
-        end as rule_code
+        least(1.0, 2 * least(p_up, p_persist)) as p_worse,
+        case when p_persist < p_up then 'persist' else 'jump' end as worse_rule
     from tails
 ),
 
 ranked as (
     select
         *,
-        row_number() over (partition by month_number order by p_value, region_key, indicator_code)
-            as p_rank,
+        row_number() over (partition by month_number order by p_worse, region_key, indicator_code)
+            as worse_rank,
+        row_number() over (partition by month_number order by p_down, region_key, indicator_code)
+            as better_rank,
         count(*) over (partition by month_number) as month_tests
-    from combined
+    from sides
 ),
 
 adjusted as (
+    -- Benjamini-Hochberg: q_(i) = min over j >= i of p_(j) m / j
     select
         *,
-        -- BH: q_(i) = min over j >= i of p_(j) m / j
-        least(1.0, min(p_value * month_tests / p_rank) over (
+        least(1.0, min(p_worse * month_tests / worse_rank) over (
             partition by month_number
-            order by p_rank desc
+            order by worse_rank desc
             rows between unbounded preceding and current row
-        )) as q_value
+        )) as q_worse,
+        least(1.0, min(p_down * month_tests / better_rank) over (
+            partition by month_number
+            order by better_rank desc
+            rows between unbounded preceding and current row
+        )) as q_better
     from ranked
+),
+
+decided as (
+    -- the side the month moved to (the smaller q; worsening on a tie)
+    select
+        *,
+        case when q_better < q_worse then 'down' else worse_rule end as rule_code,
+        case when q_better < q_worse then p_down else p_worse end as p_value,
+        case when q_better < q_worse then q_better else q_worse end as q_value
+    from adjusted
 ),
 
 expected_counts as (
@@ -105,7 +120,7 @@ expected_counts as (
         *,
         case when count_model = 'binomial' then expected_share * trials else expected_count end
             as expected_bad
-    from adjusted
+    from decided
 ),
 
 final as (

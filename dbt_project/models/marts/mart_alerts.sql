@@ -89,7 +89,13 @@ valued as (
         y.raw_value as last_year_value,
         l.level_average,
         m.month_label,
-        r.rule_name
+        r.rule_name,
+        -- the tail probability of the rule that fired, before multiplicity corrections
+        case b.rule_code
+            when 'jump' then b.p_up
+            when 'persist' then b.p_persist
+            else b.p_down
+        end as rule_tail
     from bounds as b
     inner join months as m
         on b.month_start = m.month_start
@@ -188,8 +194,8 @@ final as (
                 ~ "then '；近' || cast(ewma_months as varchar) || '个月持续偏离预期，累计偏离约' || cast(round(ewma_score, 1) as varchar) || '个标准差' "
                 ~ "else '' end",
             "'；偶然出现的概率约'",
-            "case when least(p_up, p_down, p_persist) < 0.0001 then '不足万分之一' "
-                ~ "else cast(round(least(p_up, p_down, p_persist) * 100, 2) as varchar) || '%' end",
+            "case when rule_tail < 0.0001 then '不足万分之一' "
+                ~ "else cast(round(rule_tail * 100, 2) as varchar) || '%' end",
             "'（本月'", "cast(month_tests as varchar)", "'项检验校正后q='",
             "case when q_value < 0.0001 then '<0.0001' else cast(round(q_value, 4) as varchar) end",
             "'）'"
