@@ -178,7 +178,8 @@ class AlertSwings:
                 cand = [
                     d
                     for d in range(len(per_district))
-                    if d not in busy["districts"] and per_district[d] >= self.min_street_count
+                    if d not in busy["districts"] | busy["touched"]
+                    and per_district[d] >= self.min_street_count
                 ]
                 if not cand:
                     continue
@@ -206,9 +207,12 @@ class AlertSwings:
             s.multiplier = round(float(max(s.min_multiplier, 1.0 + k * sd_rel)), 3)
 
     def _busy(self) -> dict[str, set[int]]:
-        """Units already swung, and the districts of deteriorations and district swings:
-        no two swings share a unit, so each planted unit-month has one known cause."""
+        """Units a new swing must avoid, so each planted unit-month has one known cause:
+        ``districts``: no swing of any level there (deteriorations, district swings);
+        ``touched``: districts with a street swing (no district swing there);
+        ``streets``: streets already swung."""
         districts = {d for d, _, _ in self.deteriorations}
+        touched: set[int] = set()
         streets: set[int] = set()
         for s in self.plan:
             if not s.placed:
@@ -216,9 +220,9 @@ class AlertSwings:
             if s.level == "district":
                 districts.add(s.district_idx)
             else:
-                districts.add(s.district_idx)  # a street swing moves its district a little
+                touched.add(s.district_idx)
                 streets.add(s.street_idx)
-        return {"districts": districts, "streets": streets}
+        return {"districts": districts, "touched": touched, "streets": streets}
 
     # ------------------------------------------------------------ rectification
     def fix_probability(
@@ -233,6 +237,7 @@ class AlertSwings:
         for s in self.plan:
             if s.indicator_code != RECTIFICATION or s.placed:
                 continue
+            # a district's rectification is apart from its streets' counts
             busy = self._busy()["districts"]
             counts = np.bincount(
                 np.asarray(district_idx)[(month >= 0) & (month < n_months)],
@@ -380,13 +385,13 @@ def plan(
 
     if n_months > lo:
         pick = lambda: str(wr.choice(COUNT_INDICATORS))  # noqa: E731
-        for _ in range(int(wr.integers(4, 7))):
-            add("spike", "street", pick(), wr.uniform(1.8, 3.0))
         for _ in range(int(wr.integers(1, 3))):
             add("spike", "district", pick(), wr.uniform(1.5, 2.2))
-        for _ in range(int(wr.integers(2, 4))):
-            add("step", "street", pick(), wr.uniform(1.5, 2.2))
         add("step", "district", pick(), wr.uniform(1.3, 1.7))
+        for _ in range(int(wr.integers(8, 12))):
+            add("spike", "street", pick(), wr.uniform(1.8, 3.0))
+        for _ in range(int(wr.integers(4, 7))):
+            add("step", "street", pick(), wr.uniform(1.5, 2.2))
         add("spike", "district", RECTIFICATION, wr.uniform(3.0, 5.0))
     record["swings"] = {
         "planned": len(planned),
