@@ -191,7 +191,7 @@ final as (
                 ~ "case when indicator_code = 'hazard_rectification_rate' then '处未整改）' else '人未感安全）' end "
                 ~ "else '（' || cast(cast(round(bad_count, 0) as integer) as varchar) || '起，预期' || cast(round(expected_bad, 1) as varchar) || '起）' end",
             "case when rule_code = 'persist' "
-                ~ "then '；近' || cast(ewma_months as varchar) || '个月持续偏离预期，累计偏离约' || cast(round(ewma_score, 1) as varchar) || '个标准差' "
+                ~ "then '；近' || cast(ewma_months as varchar) || '个月（近期权重更高）累计高于预期约' || cast(round(ewma_score, 1) as varchar) || '个标准差' "
                 ~ "else '' end",
             "'；偶然出现的概率约'",
             "case when rule_tail < 0.0001 then '不足万分之一' "
