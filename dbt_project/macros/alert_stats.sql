@@ -55,3 +55,14 @@
         '1.0 / (2 * ((' ~ n ~ ') - (' ~ x ~ ') + 1))'
     ) }})
 {%- endmacro %}
+
+{#- The q-quantile of a numeric expression (aggregate); Spark: percentile_approx. -#}
+{% macro alert_quantile(expr, q) -%}
+    {{ return(adapter.dispatch('alert_quantile', 'pingan')(expr, q)) }}
+{%- endmacro %}
+{% macro default__alert_quantile(expr, q) -%}
+    percentile_cont({{ q }}) within group (order by {{ expr }})
+{%- endmacro %}
+{% macro spark__alert_quantile(expr, q) -%}
+    percentile_approx({{ expr }}, {{ q }})
+{%- endmacro %}

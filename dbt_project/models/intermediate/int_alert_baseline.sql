@@ -87,8 +87,7 @@ trim_limits as (
     select
         region_level,
         indicator_code,
-        percentile_cont({{ var('alert_dispersion_keep') }})
-            within group (order by pearson_sq) as pearson_sq_limit
+        {{ alert_quantile('pearson_sq', var('alert_dispersion_keep')) }} as pearson_sq_limit
     from residuals
     group by 1, 2
 ),
