@@ -61,9 +61,12 @@ with_ewma as (
 tails as (
     select
         *,
-        -- the persistence rule looks at two months or more
+        -- the persistence rule looks at two months or more, and only at counts large
+        -- enough for an average of residual scores to be near normal (with an expected
+        -- count of 0.2 a month, one month of 2 cases would pass for a lasting shift)
         case
-            when ewma_months >= 2 then {{ normal_upper_tail('ewma_score') }}
+            when ewma_months >= 2 and mu >= {{ var('alert_persist_min_expected') }}
+                then {{ normal_upper_tail('ewma_score') }}
             else 1.0
         end as p_persist
     from with_ewma
