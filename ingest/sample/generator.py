@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, city, deliver, reference, vocab
+from ingest.sample import activity, city, deliver, reference, swings, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
 from ingest.sample.world import World, default_world
 
@@ -53,6 +53,9 @@ what evaluation compares the warehouse's results with.
   point to the other house. Records not listed are not about a rental house.
 - `world.json`: the world (`--world`) and the data-generating assumptions
   drawn for it (see `ingest/sample/world.py`).
+- `alert_swings.csv`: the planted swings of the safety indicators (spikes,
+  steps and the deteriorating district-months; unit, indicator, months,
+  multiplier), see `ingest/sample/swings.py`.
 - `manifest.json`: seed, world, scale, period, counts of records and files per
   entity, planted counts, the deteriorating district-months, quirk counts,
   and the paths of corrected re-exports and unchanged re-deliveries.
@@ -172,6 +175,7 @@ def generate(
         f"{c.grids.height} grids, {c.workers.height} workers, {c.houses.height} rental houses"
     )
     s = Sampler(c, period, _rng(seed, "sampler"), world=w)
+    s.swings = swings.plan(w, c.streets, period.months, period.deteriorations, _rng(seed, "swings"))
     recs: dict[str, EntityRecords] = {}
     recs["hotline_tickets"] = activity.make_tickets(s)
     say(f"  tickets: {recs['hotline_tickets'].records:,}")
@@ -222,6 +226,7 @@ def generate(
         ],
     )
     _write_truth(truth, c, recs, summary, log)
+    s.swings.write_truth(truth)
     w.write(truth)
     summary.seconds = time.perf_counter() - t0
     say(f"done in {summary.seconds:.1f} s: {summary.files} files, {summary.total_rows:,} rows")
