@@ -118,17 +118,20 @@ def expected_notices(streets: pl.DataFrame, period: Period, rule: NoticeRule) ->
     for the district and for its most populous street."""
     seq = unit_numbers(streets)
     districts = sorted(set(streets["district"].to_list()))
-    by_idx = dict(streets.select("district_idx", "district").unique().iter_rows())
+    by_idx: dict[int, str] = {
+        int(i): str(d) for i, d in streets.select("district_idx", "district").unique().iter_rows()
+    }
     out: list[Notice] = []
     for d_idx, m0, m1 in period.deteriorations:
         district = by_idx.get(d_idx)
-        if district not in districts:
+        if district is None or district not in districts:
             continue
         top = (
             streets.filter(pl.col("district") == district)
             .sort("population", "street", descending=[True, False])
             .row(0, named=True)["street"]
         )
+        top = str(top)
         for month in period.months[m0 : m1 + 1]:
             for street in (None, top):
                 out.append(
@@ -141,6 +144,52 @@ def expected_notices(streets: pl.DataFrame, period: Period, rule: NoticeRule) ->
                     )
                 )
     return out
+
+
+def _count(counts: dict[str, int], quirk: str) -> None:
+    counts[quirk] = counts.get(quirk, 0) + 1
+
+
+@dataclass
+class _Versions:
+    """The versions of one feedback record, appended to ``rows`` as its status moves."""
+
+    rows: list[dict[str, Any]]
+    end: dt.datetime
+    feedback_id: str
+    notice_id: str
+    unit: str
+    handler: str
+    phone: str
+
+    def add(
+        self,
+        status: str,
+        at: dt.datetime,
+        *,
+        signed: dt.datetime | None = None,
+        reported: dt.datetime | None = None,
+        measures: str | None = None,
+    ) -> bool:
+        """Add the state reached at ``at``; False (nothing added) after the period ends."""
+        if at >= self.end:
+            return False
+        self.rows.append(
+            {
+                "feedback_id": self.feedback_id,
+                "notice_id": self.notice_id,
+                "unit": self.unit,
+                "signed_at": signed,
+                "reported_at": reported,
+                "measures": measures,
+                "status": status,
+                "handler_name": self.handler,
+                "handler_phone": self.phone,
+                "updated_at": at,
+                "_ts": at,
+            }
+        )
+        return True
 
 
 def feedback_versions(
@@ -160,92 +209,55 @@ def feedback_versions(
     handlers = people.names(rng, n)
     phones = people.mobiles(rng, n)
 
-    def add(i: int, fid: str, notice_id: str, unit: str, status: str, at: dt.datetime,
-            signed: dt.datetime | None, reported: dt.datetime | None, measures: str | None
-            ) -> None:  # fmt: skip
-        if at >= end:
-            return
-        rows.append(
-            {
-                "feedback_id": fid,
-                "notice_id": notice_id,
-                "unit": unit,
-                "signed_at": signed,
-                "reported_at": reported,
-                "measures": measures,
-                "status": status,
-                "handler_name": str(handlers[i]),
-                "handler_phone": str(phones[i]),
-                "updated_at": at,
-                "_ts": at,
-            }
-        )
+    def versions_of(i: int, fid: str, notice_id: str, unit: str) -> _Versions:
+        return _Versions(rows, end, fid, notice_id, unit, str(handlers[i]), str(phones[i]))
 
     last_month = period.months[-1]
     for i, nt in enumerate(notices):
-        fid = f"FK{nt.month.replace('-', '')}{i + 1:04d}"
         if nt.street is None:
             unit = nt.district
         elif rng.random() < 0.5:
             unit = nt.street
-            counts["feedback_unit_without_district"] = (
-                counts.get("feedback_unit_without_district", 0) + 1
-            )
+            _count(counts, "feedback_unit_without_district")
         else:
             unit = nt.district + nt.street
-            counts["feedback_unit_with_district"] = counts.get("feedback_unit_with_district", 0) + 1
+            _count(counts, "feedback_unit_with_district")
+        v = versions_of(i, f"FK{nt.month.replace('-', '')}{i + 1:04d}", nt.notice_id, unit)
         if nt.month == last_month:
             # Signed in the OA before the notice's official publication.
             signed = nt.issued_at - dt.timedelta(hours=float(rng.integers(12, 40)))
-            add(i, fid, nt.notice_id, unit, SIGNED, signed, signed, None, None)
-            if signed < end:
-                counts["feedback_before_notice"] = counts.get("feedback_before_notice", 0) + 1
+            if v.add(SIGNED, signed, signed=signed):
+                _count(counts, "feedback_before_notice")
             continue
         signed = nt.issued_at + dt.timedelta(hours=float(rng.integers(2, 72)))
         reported = signed + dt.timedelta(days=float(rng.integers(3, 18)))
         what = str(MEASURES[int(rng.integers(0, len(MEASURES)))])
-        # Some reports name the officer to call back (masked at ingest).
-        if rng.random() < 0.3:
+        if rng.random() < 0.3:  # some reports name the officer to call back (masked at ingest)
             what += f"，联系人电话{phones[i]}"
         decided = reported + dt.timedelta(days=float(rng.integers(1, 6)))
-        add(i, fid, nt.notice_id, unit, SIGNED, signed, signed, None, None)
-        add(i, fid, nt.notice_id, unit, REPORTED, reported, signed, reported, what)
-        if rng.random() < 0.25:
-            add(i, fid, nt.notice_id, unit, RETURNED, decided, signed, reported, RETURN_REASON)
-            again = decided + dt.timedelta(days=float(rng.integers(2, 7)))
-            add(
-                i,
-                fid,
-                nt.notice_id,
-                unit,
-                REPORTED,
-                again,
-                signed,
-                again,
-                what + "；已补充佐证材料",
-            )
-            decided = again + dt.timedelta(days=float(rng.integers(1, 4)))
+        v.add(SIGNED, signed, signed=signed)
+        v.add(REPORTED, reported, signed=signed, reported=reported, measures=what)
+        if rng.random() < 0.25:  # sent back, reported again
+            v.add(RETURNED, decided, signed=signed, reported=reported, measures=RETURN_REASON)
+            reported = decided + dt.timedelta(days=float(rng.integers(2, 7)))
             what += "；已补充佐证材料"
-        add(i, fid, nt.notice_id, unit, CLOSED, decided, signed, reported, what)
+            v.add(REPORTED, reported, signed=signed, reported=reported, measures=what)
+            decided = reported + dt.timedelta(days=float(rng.integers(1, 4)))
+        v.add(CLOSED, decided, signed=signed, reported=reported, measures=what)
 
     # A number never issued: typed by hand, a place in the block no unit has.
     month = period.months[len(period.months) // 2]
     typed = rule.issued_at(month) + dt.timedelta(days=3)
-    any_street = streets.sort("street").row(0, named=True)
-    add(
+    any_street = str(streets.sort("street").row(0, named=True)["street"])
+    v = versions_of(
         len(notices),
         f"FK{month.replace('-', '')}9999",
         rule.number(month, rule.block - 1),
-        str(any_street["street"]),
-        SIGNED,
-        typed,
-        typed,
-        None,
-        None,
+        any_street,
     )
-    if typed < end:
-        counts["feedback_unknown_notice"] = counts.get("feedback_unknown_notice", 0) + 1
-    schema = {
+    if v.add(SIGNED, typed, signed=typed):
+        _count(counts, "feedback_unknown_notice")
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "feedback_id": pl.String,
         "notice_id": pl.String,
         "unit": pl.String,

@@ -79,10 +79,10 @@ records as (
 placed as (
     select
         *,
-        -- road and house number only (`工农路88号`), without the district prefix
-        nullif(replace(
+        -- road and house number only (`工农路88号`), without the district and street
+        nullif(replace(replace(
             {{ regex_extract('address_norm', '^(.*?[0-9]+号)') }}, coalesce(district, ''), ''
-        ), '') as place
+        ), coalesce(street, ''), ''), '') as place
     from records
     where district is not null
 ),
