@@ -35,6 +35,15 @@ class FontMissing(RuntimeError):
     """No TrueType CJK font to embed (one line, actionable)."""
 
 
+def font_available() -> bool:
+    """Whether a PDF can be made here (the page offers the PDF download only then)."""
+    try:
+        cjk_font()
+    except FontMissing:
+        return False
+    return True
+
+
 @cache
 def cjk_font() -> str:
     """Register the CJK font once per process and return its name."""

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import access_log, data, data_notices, documents, fmt, ui
+from dashboards.documents import pdf_notice
 from ingest.contracts import NOTICE_STATUSES
 
 LEVELS = {"全部": None, "区县": "district", "街道(镇)": "street"}
@@ -187,15 +188,18 @@ with ui.page("预警提示单", "指标环比异常波动或超出控制限的�
             args=("docx",),
             key="notices_docx",
         )
-        d2.download_button(
-            "下载 PDF",
-            data=_document(documents.render_pdf),
-            file_name=f"{stem}.pdf",
-            mime="application/pdf",
-            on_click=_log_download,
-            args=("pdf",),
-            key="notices_pdf",
-        )
+        if not pdf_notice.font_available():
+            d2.caption("PDF 需要中文字体 fonts-wqy-zenhei（`make documents`），暂只提供 Word 版。")
+        else:
+            d2.download_button(
+                "下载 PDF",
+                data=_document(documents.render_pdf),
+                file_name=f"{stem}.pdf",
+                mime="application/pdf",
+                on_click=_log_download,
+                args=("pdf",),
+                key="notices_pdf",
+            )
 
     st.subheader("提示单成效")
     st.caption("提示后1个月、2个月，触发提示的指标是否回到预期范围内（未再出现恶化预警）。")
