@@ -8,7 +8,7 @@ the snapshot it published. Daily builds do not rewrite the notices.
 import dagster as dg
 
 from orchestration.defs.notices.assets import NOTICES_KEY
-from orchestration.defs.publish.schedules import pipeline_job
+from orchestration.defs.publish.schedules import WAREHOUSE_TAGS, pipeline_job
 
 MONTHLY_RUN_TAG = ("pingan/run", "monthly_index")
 
@@ -16,6 +16,8 @@ notices_job = dg.define_asset_job(
     "notices_job",
     selection=dg.AssetSelection.assets(NOTICES_KEY),
     description="Write the newest month's notices (.docx, .pdf) from the published snapshot",
+    # queued with the runs that build and publish, so it reads a finished snapshot
+    tags=WAREHOUSE_TAGS,
 )
 
 
