@@ -14,6 +14,7 @@ from dashboards.data import IN_SCOPE, AccessDenied, Scope, _list, in_scope, quer
 from ingest.contracts import NOTICE_STATUSES
 
 FULL_SCOPE = Scope("leader")
+ISSUED, SIGNED, REPORTED, CLOSED, RETURNED = NOTICE_STATUSES
 
 
 def available() -> bool:

@@ -110,10 +110,14 @@ with ui.page("预警提示单", "指标环比异常波动或超出控制限的�
     issued = data_notices.notices(scope, months, district, tuple(statuses), overdue_only)
     n1, n2, n3, n4 = st.columns(4)
     n1.metric(f"下发提示单（{period}）", fmt.count(len(issued)))
-    n2.metric("已销号", fmt.count(int((issued["status"] == "已销号").sum()) if len(issued) else 0))
+    n2.metric(
+        "已销号",
+        fmt.count(int((issued["status"] == data_notices.CLOSED).sum()) if len(issued) else 0),
+    )
     n3.metric("逾期未反馈", fmt.count(int(issued["is_overdue"].sum()) if len(issued) else 0))
     n4.metric(
-        "退回重办", fmt.count(int((issued["status"] == "退回重办").sum()) if len(issued) else 0)
+        "退回重办",
+        fmt.count(int((issued["status"] == data_notices.RETURNED).sum()) if len(issued) else 0),
     )
     shown_notices = issued.copy()
     if not shown_notices.empty:
