@@ -2,12 +2,13 @@
 
 The simulator stands in for the source systems and cannot read the warehouse, so it
 cannot know every notice the alert rule will raise (that depends on the statistics
-and on chance). What it does know is where it planted deteriorations: a deteriorating
-district-month is a notice the warehouse must issue (recall of planted swings is a
-goal of the alert rule). So the OA here answers those notices: the district's own
-notice and the notice of its most populous street (which carries the most of the
-planted rise). Other notices the warehouse issues simply stay unanswered (已下发, then
-overdue), as some do in practice.
+and on chance). What it does know is where it planted swings: a planted swing is a
+notice the warehouse must issue (recall of planted swings is a goal of the alert
+rule). So the OA here answers those notices: every planted unit-month when the
+generator passes its planted swings, else each deteriorating district-month's district
+and its most populous street. Other notices the warehouse issues simply stay
+unanswered (已下发, then overdue), as some do in practice; a planted swing the alerts
+miss makes its feedback unmatched.
 
 The OA quotes the number printed on the notice. The numbering rule is defined once, in
 dbt (``mart_notice_register``, with its parameters in ``dbt_project.yml`` vars): a
@@ -113,37 +114,60 @@ class Notice:
     issued_at: dt.datetime
 
 
-def expected_notices(streets: pl.DataFrame, period: Period, rule: NoticeRule) -> list[Notice]:
-    """The notices the planted deteriorations call for: each deteriorating district-month,
-    for the district and for its most populous street."""
+def planted_unit_months(
+    planted: pl.DataFrame, months: list[str]
+) -> list[tuple[str, str | None, str]]:
+    """(district, street or None, month) of every planted swing, from a table with the
+    columns of ``truth/alert_swings.csv`` (district, street, first_month, last_month)."""
+    out: set[tuple[str, str | None, str]] = set()
+    for district, street, first, last in planted.select(
+        "district", "street", "first_month", "last_month"
+    ).iter_rows():
+        for month in months:
+            if district and first <= month <= last:
+                out.add((str(district), str(street) if street else None, month))
+    return sorted(out, key=lambda u: (u[2], u[1] is not None, u[0], u[1] or ""))
+
+
+def expected_notices(
+    streets: pl.DataFrame,
+    period: Period,
+    rule: NoticeRule,
+    planted: pl.DataFrame | None = None,
+) -> list[Notice]:
+    """The notices the planted swings call for: each planted unit-month when the swings
+    are given (``planted``, the swings' truth table), else each deteriorating
+    district-month, for the district and for its most populous street."""
     seq = unit_numbers(streets)
-    districts = sorted(set(streets["district"].to_list()))
-    by_idx: dict[int, str] = {
-        int(i): str(d) for i, d in streets.select("district_idx", "district").unique().iter_rows()
-    }
-    out: list[Notice] = []
-    for d_idx, m0, m1 in period.deteriorations:
-        district = by_idx.get(d_idx)
-        if district is None or district not in districts:
-            continue
-        top = (
-            streets.filter(pl.col("district") == district)
-            .sort("population", "street", descending=[True, False])
-            .row(0, named=True)["street"]
+    if planted is not None:
+        units = [u for u in planted_unit_months(planted, period.months) if (u[0], u[1]) in seq]
+    else:
+        units = []
+        by_idx: dict[int, str] = {
+            int(i): str(d)
+            for i, d in streets.select("district_idx", "district").unique().iter_rows()
+        }
+        for d_idx, m0, m1 in period.deteriorations:
+            district = by_idx.get(d_idx)
+            if district is None:
+                continue
+            top = str(
+                streets.filter(pl.col("district") == district)
+                .sort("population", "street", descending=[True, False])
+                .row(0, named=True)["street"]
+            )
+            for month in period.months[m0 : m1 + 1]:
+                units += [(district, None, month), (district, top, month)]
+    return [
+        Notice(
+            notice_id=rule.number(month, seq[(district, street)]),
+            month=month,
+            district=district,
+            street=street,
+            issued_at=rule.issued_at(month),
         )
-        top = str(top)
-        for month in period.months[m0 : m1 + 1]:
-            for street in (None, top):
-                out.append(
-                    Notice(
-                        notice_id=rule.number(month, seq[(district, street)]),
-                        month=month,
-                        district=district,
-                        street=street,
-                        issued_at=rule.issued_at(month),
-                    )
-                )
-    return out
+        for district, street, month in units
+    ]
 
 
 def _count(counts: dict[str, int], quirk: str) -> None:
@@ -198,13 +222,15 @@ def feedback_versions(
     rng: np.random.Generator,
     counts: dict[str, int],
     rule: NoticeRule | None = None,
+    planted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every version of every feedback record (one row per state change), with ``_ts``
-    (the export moment) and only states reached before the period ends."""
+    (the export moment) and only states reached before the period ends. ``planted``:
+    the planted swings (see :func:`expected_notices`)."""
     rule = rule or notice_rule()
     end = period.end.astype("datetime64[s]").astype(dt.datetime)
     rows: list[dict[str, Any]] = []
-    notices = expected_notices(streets, period, rule)
+    notices = expected_notices(streets, period, rule, planted)
     n = len(notices) + 1
     handlers = people.names(rng, n)
     phones = people.mobiles(rng, n)

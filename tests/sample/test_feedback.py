@@ -71,3 +71,21 @@ def test_feedback_versions_move_forward_and_carry_each_quirk():
     street_units = set(df.filter(pl.col("notice_id").str.contains("第.*号"))["unit"])
     assert street_units & {"任港街道", "崇川区任港街道"}
     assert oct_issue == dt.datetime(2026, 11, 1, 10, 0)
+
+
+def test_planted_swings_name_the_notices_the_oa_answers():
+    planted = pl.DataFrame(
+        {
+            "district": ["崇川区", "通州区"],
+            "street": ["任港街道", None],
+            "first_month": ["2026-09", "2026-08"],
+            "last_month": ["2026-09", "2026-08"],
+        }
+    )
+    rule = feedback.notice_rule()
+    notices = feedback.expected_notices(STREETS, _period(), rule, planted)
+    seq = feedback.unit_numbers(STREETS)
+    assert [n.notice_id for n in notices] == [
+        rule.number("2026-08", seq[("通州区", None)]),
+        rule.number("2026-09", seq[("崇川区", "任港街道")]),
+    ]
