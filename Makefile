@@ -10,7 +10,7 @@ export PINGAN_DATA_DIR ?= $(CURDIR)/data
 PORT ?= 8501
 SCALE ?= demo
 
-.PHONY: help bootstrap browser demo sample run serve ui test lint typecheck bench clean
+.PHONY: help bootstrap browser documents demo sample run serve ui test lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ bootstrap: ## install uv when missing and the locked environment
 
 browser: ## install Debian's chromium and CJK fonts for browser tests (root, apt)
 	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+documents: ## install the TrueType CJK font of the PDF notices and poppler for their tests (root, apt)
+	@{ fc-list 2>/dev/null | grep -qi "wqy-zenhei" && command -v pdftoppm >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei poppler-utils >/dev/null; }
 
 demo: bootstrap ## generate the demo city, run the whole pipeline, serve the dashboards
 	$(RUN) pingan sample --scale $(SCALE) --out "$(PINGAN_DATA_DIR)"
@@ -46,7 +49,7 @@ lint: bootstrap ## ruff lint and format check
 typecheck: bootstrap ## mypy on the ingest and dashboards packages
 	$(RUN) mypy
 
-test: bootstrap browser lint typecheck ## lint, type-check and run every test
+test: bootstrap browser documents lint typecheck ## lint, type-check and run every test
 	$(RUN) pytest
 
 bench: bootstrap browser ## run the benchmarks; results in benchmarks/results/

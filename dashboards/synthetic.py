@@ -510,7 +510,120 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
         from (values (10), (20), (50)) v(k)
         """
     )
+    _notices(con)
     _quality(con)
+
+
+def _notices(con: duckdb.DuckDBPyConnection) -> None:
+    """The notice marts (dbt_project/models/marts/notices), a few rows from the alerts."""
+    ex = con.execute
+    ex(
+        """
+        create table marts.mart_notices as
+        with n as (
+            select month_start, month, region_level, region_key, region_name, district, street,
+                   count(*) as alert_count,
+                   count(*) filter (where severity = '高') as high_alert_count,
+                   string_agg(indicator_name, '、' order by indicator_code) as indicator_names
+            from marts.mart_alerts where is_worsening group by all
+        ), numbered as (
+            select *, year(month_start) as notice_year,
+                   month(month_start) * 1000 + dense_rank() over (order by region_key)
+                       as notice_seq,
+                   month_start + interval 1 month + interval 10 hour as issued_at
+            from n
+        )
+        select '平安提示〔' || notice_year || '〕第' || notice_seq || '号' as notice_id,
+               notice_year, notice_seq, month_start, month, region_level, region_key,
+               region_name, district, street, alert_count, high_alert_count, indicator_names,
+               issued_at, issued_at + interval 15 day as due_at,
+               (['已下发', '已签收', '已反馈', '已销号', '退回重办'])[1 + notice_seq % 5]
+                   as status,
+               issued_at + interval 3 day as status_at,
+               issued_at + interval 1 day as signed_at,
+               case when notice_seq % 5 >= 2 then issued_at + interval 3 day end as reported_at,
+               case when notice_seq % 5 >= 3 then issued_at + interval 5 day end as decided_at,
+               notice_seq % 3 as feedback_count, null::varchar as feedback_unit,
+               null::varchar as measures,
+               1.0 as days_issued, 2.0 as days_signed, 2.0 as days_reported,
+               case when notice_seq % 5 = 4 then 3.0 end as days_returned, 5.0 as days_open,
+               notice_seq % 5 in (0, 1, 4) and month < '2026-10' as is_overdue,
+               false as is_reported_late, notice_seq % 7 = 0 as has_feedback_before_issue,
+               false as has_other_unit, timestamp '2026-11-01 00:00:00' as as_of_at
+        from numbered
+        """
+    )
+    ex(
+        """
+        create table marts.mart_notice_items as
+        select a.alert_id, n.notice_id, a.month_start, a.month, a.region_level, a.region_key,
+               a.region_name, a.district, a.indicator_code, a.indicator_name, a.unit,
+               a.severity, a.value, a.previous_value, a.change_abs, a.change_pct,
+               a.value * 0.9 as last_year_value, a.previous_value as level_average,
+               a.lower_limit as expected_low, a.upper_limit as expected_high,
+               '超出预期范围' as evidence, a.message
+        from marts.mart_alerts a
+        join marts.mart_notices n using (region_key, month_start)
+        where a.is_worsening
+        """
+    )
+    ex(
+        """
+        create table marts.mart_notice_drivers as
+        select i.alert_id || '|' || k.kind || '|' || r.rk as driver_id, i.notice_id,
+               i.alert_id, i.indicator_code, k.kind as driver_kind, r.rk as driver_rank,
+               case k.kind when '类别' then ['盗窃', '纠纷', '噪音'][r.rk]
+                    else ['人民路', '工农路', '青年路'][r.rk] || (10 * r.rk) || '号' end
+                   as driver_label,
+               4 - r.rk as driver_count, 1 as previous_count, true as is_listed
+        from marts.mart_notice_items i
+        cross join (values ('类别'), ('地点')) k(kind)
+        cross join (values (1), (2), (3)) r(rk)
+        """
+    )
+    ex(
+        """
+        create table marts.mart_notice_effect as
+        select alert_id, notice_id, month_start, month, region_level, region_key,
+               region_name, district, indicator_code, indicator_name, unit, value,
+               expected_high, expected_low, value * 0.8 as value_1m,
+               case when month < '2026-10' then hash(alert_id) % 3 > 0 end
+                   as is_back_in_range_1m,
+               value * 0.7 as value_2m,
+               case when month < '2026-09' then hash(alert_id) % 4 > 0 end
+                   as is_back_in_range_2m
+        from marts.mart_notice_items
+        """
+    )
+    ex(
+        """
+        create table marts.mart_notice_effect_rates as
+        select coalesce(district, '全市') || '|' || coalesce(indicator_code, '全部') as rate_id,
+               coalesce(district, '全市') as district,
+               coalesce(indicator_code, '全部') as indicator_code,
+               coalesce(indicator_name, '全部') as indicator_name,
+               count(*) as notified, count(is_back_in_range_1m) as judged_1m,
+               count(*) filter (where is_back_in_range_1m) as back_1m,
+               count(*) filter (where is_back_in_range_1m)
+                   / nullif(count(is_back_in_range_1m), 0) as back_rate_1m,
+               count(is_back_in_range_2m) as judged_2m,
+               count(*) filter (where is_back_in_range_2m) as back_2m,
+               count(*) filter (where is_back_in_range_2m)
+                   / nullif(count(is_back_in_range_2m), 0) as back_rate_2m
+        from marts.mart_notice_effect
+        group by grouping sets ((district, indicator_code, indicator_name), (district),
+                                (indicator_code, indicator_name), ())
+        """
+    )
+    ex(
+        """
+        create table marts.mart_notice_feedback_unmatched as
+        select * from (values
+            ('FK2026090999', '平安提示〔2026〕第9999号', '和平桥街道', '已签收',
+             timestamp '2026-10-05 09:00:00', '提示单编号不存在（未下发过该编号）')
+        ) v(feedback_id, quoted_notice_id, unit, status, updated_at, reason)
+        """
+    )
 
 
 def _quality(con: duckdb.DuckDBPyConnection) -> None:

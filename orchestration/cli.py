@@ -38,6 +38,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_pipeline(load_settings(args.db))
 
 
+def _cmd_notices(args: argparse.Namespace) -> int:
+    from orchestration.notices import run_notices
+
+    return run_notices(args.month, args.out)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from dashboards.serve import serve
 
@@ -120,6 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_run,
     )
     p.add_argument("--db", metavar="FILE", help="warehouse file")
+
+    p = add(
+        "notices",
+        "write a month's numbered notices (提示单) as .docx and .pdf from the published snapshot",
+        _cmd_notices,
+    )
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="month the notices are about")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: $PINGAN_DATA_DIR/notices/YYYY-MM)"
+    )
 
     p = add("serve", "serve the dashboards on 127.0.0.1", _cmd_serve)
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")

@@ -64,10 +64,19 @@ def _publish_defs(dbt_assets: list[dg.AssetsDefinition]) -> dg.Definitions:
     )
 
 
+def _notices_defs() -> dg.Definitions:
+    from orchestration.defs.notices.assets import notice_documents
+    from orchestration.defs.notices.schedules import notices_after_monthly_index, notices_job
+
+    return dg.Definitions(
+        assets=[notice_documents], jobs=[notices_job], sensors=[notices_after_monthly_index]
+    )
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     dbt_defs, dbt_assets = _dbt_defs()
     merged = dg.Definitions.merge(
-        _ingest_defs(), dbt_defs, _quality_defs(), _publish_defs(dbt_assets)
+        _ingest_defs(), dbt_defs, _quality_defs(), _publish_defs(dbt_assets), _notices_defs()
     )
     return dg.Definitions.merge(
         merged,

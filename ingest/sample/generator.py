@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, city, deliver, reference, swings, vocab
+from ingest.sample import activity, city, deliver, feedback, reference, swings, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
 from ingest.sample.world import World, default_world
 
@@ -197,6 +197,24 @@ def generate(
         )
     _deliver_monthly(landing, c, house_states, period, _rng(seed, "monthly"), log, say)
     _deliver_reference(landing, c, period, _rng(seed, "reference"), log, say)
+    # The centre's OA feedback on the notices the planted swings call for.
+    notice_feedback = feedback.feedback_versions(
+        c.streets,
+        period,
+        _rng(seed, "centre_notice_feedback"),
+        log.quirks,
+        planted=s.swings.truth(),
+    )
+    _deliver_daily(
+        landing,
+        entity("centre_notice_feedback"),
+        notice_feedback,
+        period,
+        batch,
+        _rng(seed, "centre_notice_feedback_files"),
+        log,
+        say,
+    )
 
     summary = SampleSummary(
         out_dir=out_dir,

@@ -27,7 +27,10 @@ SCHEDULED_RUN_CONFIG = {
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("dashboards"),
+    # the notices are written after the monthly run (orchestration/defs/notices)
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.assets("dashboards")
+    - dg.AssetSelection.groups("notices"),
     description="Ingest new exports, build the dbt models, validate, publish the snapshot",
     tags=WAREHOUSE_TAGS,
 )

@@ -1,0 +1,110 @@
+"""The notices as documents, from the real published sample: .docx read back with
+python-docx, PDF text extracted and pages rendered with poppler, numbers stable."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from docx import Document
+
+from dashboards.documents import write_notices
+from dashboards.documents.write import latest_month
+from ingest.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def written(published_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory):
+    month = latest_month(published_warehouse)
+    assert month, "the sample's snapshot has notices"
+    first = write_notices(month, tmp_path_factory.mktemp("n1"), settings=published_warehouse)
+    again = write_notices(month, tmp_path_factory.mktemp("n2"), settings=published_warehouse)
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    register = con.sql(
+        "select * from marts.mart_notice_register where month = ?", params=[month]
+    ).df()
+    items = con.sql("select * from marts.mart_notice_items where month = ?", params=[month]).df()
+    alerted = {
+        r[0]
+        for r in con.execute(
+            "select distinct region_key from marts.mart_alerts where is_worsening and month = ?",
+            [month],
+        ).fetchall()
+    }
+    con.close()
+    return {"first": first, "again": again, "register": register, "items": items,
+            "alerted": alerted}  # fmt: skip
+
+
+def _unit(row) -> str:
+    return (
+        row["district"] + row["region_name"]
+        if row["region_level"] == "street"
+        else row["region_name"]
+    )
+
+
+def test_every_unit_with_alerts_that_month_gets_a_numbered_notice(written):
+    reg = written["register"]
+    assert set(reg["region_key"]) == written["alerted"]
+    assert sorted(written["first"].notices) == sorted(reg["notice_id"])
+    assert len(written["first"].files) == 2 * len(reg)
+
+
+def test_numbers_and_pdf_bytes_are_the_same_on_a_rerun(written):
+    first, again = written["first"], written["again"]
+    assert first.notices == again.notices
+    for a, b in zip(first.files, again.files, strict=True):
+        assert a.name == b.name
+        if a.suffix == ".pdf":
+            assert a.read_bytes() == b.read_bytes()
+
+
+def test_docx_reads_back_with_number_unit_indicators_and_deadline(written):
+    reg = written["register"].set_index("notice_id")
+    for path in [p for p in written["first"].files if p.suffix == ".docx"]:
+        doc = Document(str(path))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        notice_id = next(n for n in reg.index if n in text)
+        row = reg.loc[notice_id]
+        assert f"{_unit(row)}：" in text
+        table = doc.tables[0]
+        assert [c.text for c in table.rows[0].cells][:3] == ["指标", "本月", "上月"]
+        names = set(written["items"].query("notice_id == @notice_id")["indicator_name"])
+        assert all(name in text for name in names)
+        assert len(table.rows) == 1 + len(names)
+        assert "前通过指挥中心办公系统签收并反馈" in text
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+
+
+def test_pdf_text_is_chinese_and_names_the_unit_and_indicators(written):
+    reg = written["register"].set_index("notice_id")
+    for notice_id, path in zip(
+        written["first"].notices, [p for p in written["first"].files if p.suffix == ".pdf"],
+        strict=True,
+    ):  # fmt: skip
+        text = "".join(_pdftotext(path).split())  # lines wrap anywhere in CJK text
+        row = reg.loc[notice_id]
+        assert "平安建设风险预警提示单" in text and notice_id in text
+        assert _unit(row) in text
+        for name in written["items"].query("notice_id == @notice_id")["indicator_name"]:
+            assert name in text
+        assert sum("\u4e00" <= ch <= "\u9fff" for ch in text) > 100
+
+
+def test_pdf_pages_render_to_images(written, tmp_path: Path):
+    pdf = next(p for p in written["first"].files if p.suffix == ".pdf")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and all(p.stat().st_size > 5_000 for p in pages)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    assert "WenQuanYi" in fonts.stdout and " yes " in fonts.stdout  # the CJK font is embedded
