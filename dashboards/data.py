@@ -611,6 +611,30 @@ def expected_confirmations(scope: Scope, capacity: int) -> dict[str, float]:
     return {"leads": int(row["leads"]), "expected": float(row["expected"])}
 
 
+def lead_contributions(scope: Scope, lead_id: str) -> pd.DataFrame:
+    """A lead's factor contributions under the fitted model, largest first (scope applied)."""
+    sql = f"""
+        select c.factor_name, c.shown_value, c.contribution, c.prior_contribution, c.reason
+        from marts.mart_group_rental_contributions c
+        inner join marts.mart_group_rental_scores s using (house_id)
+        where s.lead_id = ? and {in_scope("s.district")}
+          and (c.contribution <> 0 or c.prior_contribution <> 0)
+        order by c.contribution desc, c.factor_code
+    """
+    return query(sql, [lead_id, *scope.params()])
+
+
+def rental_check_exceptions(scope: Scope) -> pd.DataFrame:
+    """Police checks the lead model cannot learn from (unknown dwelling or lead id)."""
+    sql = f"""
+        select check_id, lead_id, checked_at, unit, verdict, address, problem
+        from marts.mart_rental_check_exceptions
+        where {IN_SCOPE}
+        order by checked_at desc, check_id
+    """
+    return query(sql, scope.params())
+
+
 def lead_backtest() -> pd.DataFrame:
     """The lead model's time-split backtest by month: learned beside prior-only."""
     return query(

@@ -538,6 +538,7 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                2 as backtest_months, 0.6 as backtest_precision_learned,
                0.4 as backtest_precision_prior, 0.62 as backtest_hit_rate_learned,
                0.38 as backtest_hit_rate_prior, 0.6 as backtest_hit_rate_with_exploration,
+               0.5 as backtest_precision_exploit_only, 0.1 as exploration_precision_gain,
                50 as monthly_capacity, 0.1 as exploration_share,
                0.8 as exploration_cost_expected_hits, factor_code, factor_name,
                coefficient, coefficient * 0.7 as prior_coefficient,
@@ -550,10 +551,23 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
     )
     ex(
         """
+        create table marts.mart_group_rental_contributions as
+        select house_id || '|' || factor_code as contribution_id, house_id, factor_code,
+               factor_name, 3.0 as shown_value, false as is_rule, false as crosses_threshold,
+               0.5 as intensity, 5.0 as prior_contribution, coefficient * 0.5 as contribution,
+               0.2 as z_value, factor_name || '3件' as reason
+        from marts.mart_group_rental_scores,
+             (values ('corroborating_sources', '多个系统同时出现迹象', 1.2),
+                     ('group_rental_complaints_365d', '群租投诉', 0.5)) t(factor_code, factor_name, coefficient)
+        """
+    )
+    ex(
+        """
         create table marts.mart_rental_check_exceptions as
         select 'K99999999' as check_id, 'QZ0000000000' as lead_id, null::varchar as house_id,
                timestamp '2026-10-20 10:00:00' as checked_at, '确认出租' as verdict,
-               '某区某路1号' as address, '房屋未登记或地址无法匹配' as problem
+               '某区某路1号' as address, null::varchar as district, '城东派出所' as unit,
+               '房屋未登记或地址无法匹配' as problem
         """
     )
     _quality(con)

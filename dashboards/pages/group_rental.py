@@ -124,6 +124,7 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             "learned": "学习模型",
             "prior_only": "仅先验规则",
             "learned_with_exploration": "学习模型（含探索性线索）",
+            "learned_exploit_only": "学习模型（不含评分以外的核查结论）",
         }
         ui.table(
             backtest.assign(model=backtest["model"].map(names).fillna(backtest["model"])),
@@ -143,10 +144,15 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
     if not model.empty:
         head = model.iloc[0]
         cost = head["exploration_cost_expected_hits"]
+        gain = head.get("exploration_precision_gain")
+        taught = (
+            "回测中尚无法衡量其作用"
+            if gain is None or pd.isna(gain)
+            else f"回测中，评分以外的核查结论使排序准确率变化 {float(gain):+.1%}"
+        )
         st.caption(
             f"探索性线索：每月派发名单的 {float(head['exploration_share']):.0%} 给模型把握最小的线索，"
-            f"本月预计少确认 {0.0 if pd.isna(cost) else float(cost):.1f} 户；"
-            "回测中含探索性线索的命中率见上表（学习模型（含探索性线索））。"
+            f"本月预计因此少确认 {0.0 if pd.isna(cost) else float(cost):.1f} 户；{taught}。"
         )
 
     if not leads.empty:

@@ -344,6 +344,16 @@ def dispatch_list(
     return exploit, explore
 
 
+def _subset(labels: Labels, keep: np.ndarray) -> Labels:
+    return Labels(
+        [h for h, k in zip(labels.house_id, keep, strict=True) if k],
+        labels.y[keep],
+        labels.weight[keep],
+        [src for src, k in zip(labels.source, keep, strict=True) if k],
+        labels.check_ids,
+    )
+
+
 def _ranked_precision(logit: np.ndarray, idx: np.ndarray, y: np.ndarray) -> float | None:
     """Precision at k = positives among the evaluated dwellings, ranked by the model."""
     k = int(y.sum())
@@ -405,6 +415,21 @@ def backtest(
             {"month_start": month, "check_id": i, "role": "evaluate"} for i in sorted(eval_checks)
         ]
         learned = fit_model(x, houses, terms, prior_weight, train, settings, calibrate=False)
+        # what verdicts beyond the score's reach teach: a city dispatching by score alone
+        # could have checked only the prior's top (capacity x months so far); the
+        # exploit-only model forgets the verdicts on every other dwelling
+        months_before = sum(1 for m in months if m < month)
+        reach = set(np.argsort(-prior.logit(x), kind="stable")[: capacity * months_before])
+        keep_exploit = np.array([index[h] in reach for h in train.house_id], dtype=bool)
+        exploit_only = fit_model(
+            x,
+            houses,
+            terms,
+            prior_weight,
+            _subset(train, keep_exploit),
+            settings,
+            calibrate=False,
+        )
         candidates = np.array(
             sorted(set(range(len(houses))) - {index[h] for h in before["house_id"]})
         )
@@ -414,6 +439,7 @@ def backtest(
             ("learned", learned, 0.0),
             ("prior_only", prior, 0.0),
             ("learned_with_exploration", learned, settings.exploration_share),
+            ("learned_exploit_only", exploit_only, 0.0),
         ]
         for name, model, share in variants:
             exploit, explore = dispatch_list(

@@ -54,6 +54,7 @@ DDL = {
         backtest_months integer, backtest_precision_learned double,
         backtest_precision_prior double, backtest_hit_rate_learned double,
         backtest_hit_rate_prior double, backtest_hit_rate_with_exploration double,
+        backtest_precision_exploit_only double,
         exploration_share double, exploration_z double, monthly_capacity integer)""",
     "group_rental_model_terms": """(
         model_version varchar, factor_code varchar, coefficient double,
@@ -99,10 +100,21 @@ class TrainResult:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``leads`` and its tables when missing (dbt's sources must resolve)."""
+    """Create schema ``leads`` and its tables when missing (dbt's sources must resolve).
+
+    A table whose columns differ from ``DDL`` (written by an older Pingan) is recreated:
+    its model versions are history, and the next training writes the current one.
+    """
     con.execute(f"create schema if not exists {SCHEMA}")
     for name, ddl in DDL.items():
         con.execute(f"create table if not exists {SCHEMA}.{name} {ddl}")
+        have = [r[0] for r in con.execute(f"describe {SCHEMA}.{name}").fetchall()]
+        con.execute(f"create temp table _expected_{name} {ddl}")
+        want = [r[0] for r in con.execute(f"describe _expected_{name}").fetchall()]
+        con.execute(f"drop table _expected_{name}")
+        if have != want:
+            con.execute(f"drop table {SCHEMA}.{name}")
+            con.execute(f"create table {SCHEMA}.{name} {ddl}")
 
 
 def _read_inputs(
@@ -180,7 +192,7 @@ def train_group_rental_model(
 
 def _summary(figures: pd.DataFrame) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for name in ("learned", "prior_only", "learned_with_exploration"):
+    for name in ("learned", "prior_only", "learned_with_exploration", "learned_exploit_only"):
         rows = figures[figures["model"] == name] if len(figures) else figures
         out[name] = _mean_or_none(rows["ranked_precision"]) if len(rows) else None
     return out
@@ -227,6 +239,7 @@ def _store(
                 "backtest_hit_rate_with_exploration": _hit_rate(
                     figures, "learned_with_exploration"
                 ),
+                "backtest_precision_exploit_only": summary["learned_exploit_only"],
                 "exploration_share": ms.exploration_share,
                 "exploration_z": ms.exploration_z,
                 "monthly_capacity": ms.monthly_capacity,

@@ -63,6 +63,11 @@ final as (
         m.backtest_hit_rate_learned,
         m.backtest_hit_rate_prior,
         m.backtest_hit_rate_with_exploration,
+        m.backtest_precision_exploit_only,
+        -- what exploration taught: backtest precision with the verdicts beyond the
+        -- score's reach minus without them
+        m.backtest_precision_learned - m.backtest_precision_exploit_only
+            as exploration_precision_gain,
         m.monthly_capacity,
         m.exploration_share,
         e.displaced_expected - e.exploration_expected as exploration_cost_expected_hits,

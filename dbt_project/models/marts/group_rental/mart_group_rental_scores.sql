@@ -27,12 +27,6 @@ current_model as (
     where is_current
 ),
 
-model_terms as (
-    select t.*
-    from {{ source('leads', 'group_rental_model_terms') }} as t
-    inner join current_model as m on t.model_version = m.model_version
-),
-
 covariance as (
     select c.*
     from {{ source('leads', 'group_rental_model_covariance') }} as c
@@ -40,36 +34,7 @@ covariance as (
 ),
 
 contributions as (
-    select
-        t.house_id,
-        t.factor_code,
-        t.is_rule,
-        t.crosses_threshold,
-        t.intensity,
-        t.prior_weight * t.intensity as prior_contribution,
-        coalesce(mt.coefficient, 0) * t.intensity as contribution,
-        -- the standardised term, for the model's uncertainty about this dwelling
-        (t.intensity - mt.feature_mean) / nullif(mt.feature_std, 0) as z_value,
-        replace(
-            replace(
-                t.reason_template,
-                '{value}',
-                case
-                    when t.shown_value = round(t.shown_value)
-                        then cast(cast(round(t.shown_value) as bigint) as varchar)
-                    else cast(round(t.shown_value, 1) as varchar)
-                end
-            ),
-            '{threshold}',
-            case
-                when t.threshold = round(t.threshold)
-                    then cast(cast(round(t.threshold) as bigint) as varchar)
-                else cast(t.threshold as varchar)
-            end
-        ) as reason
-    from terms as t
-    left join model_terms as mt
-        on t.factor_code = mt.factor_code
+    select * from {{ ref('mart_group_rental_contributions') }}
 ),
 
 ranked_reasons as (

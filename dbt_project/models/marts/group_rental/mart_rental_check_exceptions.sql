@@ -23,6 +23,8 @@ flagged as (
         c.checked_at,
         c.verdict,
         c.address,
+        c.district,
+        c.unit,
         case
             when d.house_id is null then '房屋未登记或地址无法匹配'
             when c.lead_id is not null and s.lead_id is null then '线索编号不存在'
