@@ -9,14 +9,6 @@ features as (
     select * from {{ ref('int_dwelling_features') }}
 ),
 
-terms as (
-    select * from {{ ref('int_group_rental_terms') }}
-),
-
-anomaly as (
-    select * from {{ ref('int_dwelling_anomaly') }}
-),
-
 checks as (
     select * from {{ ref('fct_rental_checks') }}
     where house_id is not null
