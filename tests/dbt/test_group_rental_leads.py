@@ -92,7 +92,10 @@ def test_retraining_the_same_data_gives_the_same_version_and_scores(
         "select lead_id, house_id, score, probability from marts.mart_group_rental_scores "
         "order by house_id",
     )
-    assert before.equals(after)
+    # same leads, same (rounded) scores; probabilities equal up to the float noise of
+    # DuckDB's parallel sums
+    assert before[["lead_id", "house_id", "score"]].equals(after[["lead_id", "house_id", "score"]])
+    assert np.allclose(before["probability"], after["probability"], rtol=1e-9, atol=1e-12)
     history = _df(again, "select count(*) as n from leads.group_rental_models")
     assert int(history["n"].iloc[0]) == 1  # one version, rewritten, not duplicated
 
