@@ -609,7 +609,8 @@ def leads(
 ) -> pd.DataFrame:
     sql = f"""
         with {_SCOPED_LEADS}
-        select lead_id, rank, score, status, district, street, address, reasons, rule_flags,
+        select lead_id, rank, score, probability, prior_score, dispatch_type, status,
+               district, street, address, reasons, rule_flags,
                occupants_estimate, floor_area_m2, rooms, complaints_180d,
                police_incidents_180d, open_hazards, last_verdict, lon, lat, house_id,
                as_of_date
@@ -656,6 +657,67 @@ def lead_summary(scope: Scope, min_score: float) -> dict[str, int]:
     """
     row = query(sql, [min_score, *scope.params()]).iloc[0]
     return {k: int(v) for k, v in row.items()}
+
+
+def lead_model() -> pd.DataFrame:
+    """The current lead model, one row per factor (learned and prior coefficients)."""
+    return query(
+        """select * from marts.mart_group_rental_model
+        order by abs(coefficient) desc, factor_code""",
+        [],
+    )
+
+
+def expected_confirmations(scope: Scope, capacity: int) -> dict[str, float]:
+    """Expected 确认群租 if the police check the ``capacity`` strongest open leads."""
+    sql = f"""
+        select count(*) as leads, coalesce(sum(probability), 0) as expected
+        from (
+            select probability from marts.mart_group_rental_scores
+            where status = '待核查' and {IN_SCOPE}
+            order by rank
+            limit ?
+        )
+    """
+    row = query(sql, [*scope.params(), int(capacity)]).iloc[0]
+    return {"leads": int(row["leads"]), "expected": float(row["expected"])}
+
+
+def lead_contributions(scope: Scope, lead_id: str) -> pd.DataFrame:
+    """A lead's factor contributions under the fitted model, largest first (scope applied)."""
+    sql = f"""
+        select c.factor_name, c.shown_value, c.contribution, c.prior_contribution, c.reason
+        from marts.mart_group_rental_contributions c
+        inner join marts.mart_group_rental_scores s using (house_id)
+        where s.lead_id = ? and {in_scope("s.district")}
+          and (c.contribution <> 0 or c.prior_contribution <> 0)
+        order by c.contribution desc, c.factor_code
+    """
+    return query(sql, [lead_id, *scope.params()])
+
+
+def rental_check_exceptions(scope: Scope) -> pd.DataFrame:
+    """Police checks the lead model cannot learn from (unknown dwelling or lead id)."""
+    sql = f"""
+        select check_id, lead_id, checked_at, unit, verdict, address, problem
+        from marts.mart_rental_check_exceptions
+        where {IN_SCOPE}
+        order by checked_at desc, check_id
+    """
+    return query(sql, scope.params())
+
+
+def lead_backtest() -> pd.DataFrame:
+    """The lead model's time-split backtest by month: learned beside prior-only."""
+    return query(
+        """select month, segment as model, leads_issued, items_evaluated as checked,
+               hits as confirmed, precision_at_k as hit_rate, ranked_precision,
+               train_verdicts, exploration_leads, exploration_confirmed
+        from marts.mart_group_rental_evaluation
+        where source = 'backtest'
+        order by month_start, segment""",
+        [],
+    )
 
 
 def lead(scope: Scope, lead_id: str) -> pd.DataFrame:

@@ -469,6 +469,16 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                cast(i % 2 as bigint) as open_hazards,
                case when i < {size.leads} then '人均面积过小、投诉群租' else '' end as rule_flags,
                0.5 as anomaly_score, score,
+               round(score * 0.8, 1) as prior_score,
+               round(score / 100.0 * 0.9, 4) as probability,
+               ln((score + 0.5) / (100.5 - score)) as score_logit,
+               0.5 as logit_se,
+               case when i < {size.leads} * 0.9 and i % 7 <> 3 and i % 11 <> 5 then '重点线索'
+                    when i < {size.leads} and i % 7 <> 3 and i % 11 <> 5 then '探索性线索'
+                    end as dispatch_type,
+               i >= {size.leads} * 0.9 and i < {size.leads} and i % 7 <> 3 and i % 11 <> 5
+                   as is_exploration,
+               'synthetic0001' as model_version, 'learned' as model_kind,
                case when i % 7 = 3 then null
                     else rank() over (partition by i % 7 = 3 order by score desc) end as rank,
                case when i < {size.leads} then '近90天登记流动人口' || (2 + i % 12)
@@ -506,8 +516,60 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
         select 'field_checks||k=' || k || '|all' as evaluation_id, 'field_checks' as source,
                null::date as month_start, null::varchar as month, k, 'k=' || k as k_label,
                'all' as segment, k as items_evaluated, k // 2 as hits, 40 as positives_total,
-               (k // 2) / k as precision_at_k, (k // 2) / 40 as recall_at_k
+               (k // 2) / k as precision_at_k, (k // 2) / 40 as recall_at_k,
+               null::integer as leads_issued, null::integer as exploration_leads,
+               null::integer as exploration_confirmed, null::integer as train_verdicts,
+               null::double as ranked_precision
         from (values (10), (20), (50)) v(k)
+        union all
+        select 'backtest|' || m || '|dispatch|' || model, 'backtest', (m || '-01')::date, m,
+               50, 'dispatch', model, 8, hits, 12, hits / 8, hits / 12,
+               50, case when model = 'learned_with_exploration' then 5 else 0 end, 1,
+               40, hits / 12
+        from (values ('2026-09'), ('2026-10')) a(m),
+             (values ('learned', 5), ('prior_only', 3), ('learned_with_exploration', 5)) b(model, hits)
+        """
+    )
+    ex(
+        """
+        create table marts.mart_group_rental_model as
+        select 'synthetic0001|' || factor_code as model_term_id, 'synthetic0001' as model_version,
+               timestamp '2026-11-01 02:00:00' as trained_at, 'learned' as model_kind,
+               null::varchar as prior_only_reason, 120 as verdicts_used, 30 as positives,
+               90 as negatives, 4 as occupancy_signals, 'platt_out_of_fold' as calibration_method,
+               2 as backtest_months, 0.6 as backtest_precision_learned,
+               0.4 as backtest_precision_prior, 0.62 as backtest_hit_rate_learned,
+               0.38 as backtest_hit_rate_prior, 0.6 as backtest_hit_rate_with_exploration,
+               0.5 as backtest_precision_exploit_only, 0.1 as exploration_precision_gain,
+               50 as monthly_capacity, 0.1 as exploration_share,
+               0.8 as exploration_cost_expected_hits, factor_code, factor_name,
+               coefficient, coefficient * 0.7 as prior_coefficient,
+               coefficient * 0.3 as standardised_coefficient, 0.1 as feature_mean,
+               0.3 as feature_std
+        from (values ('corroborating_sources', '多个系统同时出现迹象', 1.2),
+                     ('occupants_per_10m2', '每10㎡居住人数', 0.8),
+                     ('group_rental_complaints_365d', '群租投诉', 0.5)) t(factor_code, factor_name, coefficient)
+        """
+    )
+    ex(
+        """
+        create table marts.mart_group_rental_contributions as
+        select house_id || '|' || factor_code as contribution_id, house_id, factor_code,
+               factor_name, 3.0 as shown_value, false as is_rule, false as crosses_threshold,
+               0.5 as intensity, 5.0 as prior_contribution, coefficient * 0.5 as contribution,
+               0.2 as z_value, factor_name || '3件' as reason
+        from marts.mart_group_rental_scores,
+             (values ('corroborating_sources', '多个系统同时出现迹象', 1.2),
+                     ('group_rental_complaints_365d', '群租投诉', 0.5)) t(factor_code, factor_name, coefficient)
+        """
+    )
+    ex(
+        """
+        create table marts.mart_rental_check_exceptions as
+        select 'K99999999' as check_id, 'QZ0000000000' as lead_id, null::varchar as house_id,
+               timestamp '2026-10-20 10:00:00' as checked_at, '确认出租' as verdict,
+               '某区某路1号' as address, null::varchar as district, '城东派出所' as unit,
+               '房屋未登记或地址无法匹配' as problem
         """
     )
     _notices(con)

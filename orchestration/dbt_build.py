@@ -44,6 +44,7 @@ class DbtBuildResult:
     elapsed_s: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)  # "model:success" -> n, ...
     warnings: list[str] = field(default_factory=list)  # tests that warned
+    notes: list[str] = field(default_factory=list)  # e.g. the lead model that was trained
 
 
 @contextlib.contextmanager
@@ -78,7 +79,12 @@ def _message(result: object) -> str:
     return lines[0][:300]
 
 
-def dbt_args(settings: Settings, command: str = "build", select: str | None = None) -> list[str]:
+def dbt_args(
+    settings: Settings,
+    command: str = "build",
+    select: str | None = None,
+    exclude: str | None = None,
+) -> list[str]:
     target = settings.data_dir / "dbt" / "target"
     logs = settings.data_dir / "dbt" / "logs"
     args = [
@@ -101,6 +107,8 @@ def dbt_args(settings: Settings, command: str = "build", select: str | None = No
     ]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     return args
 
 
@@ -150,19 +158,62 @@ def _release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResult:
-    """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``."""
-    from dbt.cli.main import dbtRunner
+# dbt runs in two steps around the training of the group-rental lead model: the models
+# that score from the fitted model (schema leads, a dbt source) and everything after
+# them are the second step. Dagster splits its dbt assets on the same selector.
+LEADS_SELECT = "source:leads+"
 
+
+def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResult:
+    """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``.
+
+    Without ``select``: everything but the lead scoring, then the lead model's training
+    (``train_group_rental_model``, the function the Dagster asset calls), then the lead
+    scoring and what follows it. With ``select``: that selection in one invocation.
+    """
     started = time.perf_counter()
     problem = _prepare_warehouse(settings)
     if problem:
         failure = NodeFailure("warehouse", "warehouse", "error", problem)
         return DbtBuildResult(False, failure.line(), [failure], time.perf_counter() - started)
+    if select:
+        return _invoke(settings, started, select=select)
+    first = _invoke(settings, started, exclude=LEADS_SELECT)
+    if not first.success:
+        return first
+    from orchestration.defs.leads.train import train_group_rental_model
+
+    try:
+        trained = train_group_rental_model(settings)
+    except Exception as exc:  # one line for the user; the traceback is not theirs to read
+        failure = NodeFailure("leads.group_rental_model", "training", "error", _first_line(exc))
+        first.failures.append(failure)
+        first.success = False
+        first.summary = failure.line()
+        return first
+    second = _invoke(settings, started, select=LEADS_SELECT)
+    counts = dict(first.counts)
+    for key, n in second.counts.items():
+        counts[key] = counts.get(key, 0) + n
+    return DbtBuildResult(
+        second.success,
+        second.summary,
+        first.failures + second.failures,
+        time.perf_counter() - started,
+        counts,
+        first.warnings + second.warnings,
+        [trained.line()],
+    )
+
+
+def _invoke(
+    settings: Settings, started: float, *, select: str | None = None, exclude: str | None = None
+) -> DbtBuildResult:
+    from dbt.cli.main import dbtRunner
 
     with _environment(dbt_env(settings)):
         try:
-            res = dbtRunner().invoke(dbt_args(settings, "build", select))
+            res = dbtRunner().invoke(dbt_args(settings, "build", select, exclude))
         finally:
             _release_duckdb()
     elapsed = time.perf_counter() - started
@@ -216,6 +267,8 @@ def run_build(settings: Settings) -> int:
         f" ({len(result.warnings)} with warnings), {len(result.failures)} failed,"
         f" {skipped} skipped, in {result.elapsed_s:.1f}s"
     )
+    for note in result.notes:
+        print(note)
     for w in result.warnings:
         print(w)
     if not result.success:

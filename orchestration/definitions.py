@@ -38,6 +38,12 @@ def _dbt_defs() -> tuple[dg.Definitions, list[dg.AssetsDefinition]]:
     return dg.Definitions(assets=assets), assets
 
 
+def _leads_defs() -> dg.Definitions:
+    from orchestration.defs.leads.assets import group_rental_model
+
+    return dg.Definitions(assets=[group_rental_model])
+
+
 def _quality_defs() -> dg.Definitions:
     from orchestration.defs.quality.checks import build_quality_checks
 
@@ -55,7 +61,7 @@ def _publish_defs(dbt_assets: list[dg.AssetsDefinition]) -> dg.Definitions:
     )
     from orchestration.defs.publish.sensors import record_run_failures
 
-    downstream = [a for a in dbt_assets if a.op.name == "dbt_marts"] or dbt_assets
+    downstream = [a for a in dbt_assets if a.op.name in ("dbt_marts", "dbt_leads")] or dbt_assets
     return dg.Definitions(
         assets=build_publish_assets(downstream),
         jobs=[pipeline_job, freshness_job],
@@ -76,7 +82,12 @@ def _notices_defs() -> dg.Definitions:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     dbt_defs, dbt_assets = _dbt_defs()
     merged = dg.Definitions.merge(
-        _ingest_defs(), dbt_defs, _quality_defs(), _publish_defs(dbt_assets), _notices_defs()
+        _ingest_defs(),
+        dbt_defs,
+        _leads_defs(),
+        _quality_defs(),
+        _publish_defs(dbt_assets),
+        _notices_defs(),
     )
     return dg.Definitions.merge(
         merged,

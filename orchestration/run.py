@@ -31,6 +31,7 @@ class RunSummary:
     gx: Counter[str] = field(default_factory=Counter)
     late_sources: list[str] = field(default_factory=list)
     published_version: str | None = None
+    lead_model: str | None = None
     failures: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -46,6 +47,8 @@ class RunSummary:
             f"  GX checks: {self.gx['passed']} passed, {self.gx['warned']} warnings, "
             f"{self.gx['failed']} critical failures",
         ]
+        if self.lead_model:
+            out.append(f"  leads:     {self.lead_model}")
         if self.late_sources:
             out.append(f"  late:      {', '.join(self.late_sources)}")
         out.append(
@@ -77,6 +80,8 @@ def summarise(result, seconds: float) -> RunSummary:
             s.rows_loaded += int(md.get("rows_loaded", 0))
         elif key == PUBLISHED_KEY:
             s.published_version = str(md.get("version"))
+        elif key.path[0] == "leads":
+            s.lead_model = str(md.get("summary") or "")
         else:
             s.dbt_models += 1
     for ev in result.get_asset_check_evaluations():

@@ -170,6 +170,22 @@ with ui.page(
             empty="最近一次运行的校验全部通过。",
             key="dq_failures",
         )
+    exceptions = data.rental_check_exceptions(scope)
+    st.subheader(f"无法用于线索模型学习的核查记录（{fmt.count(len(exceptions))}条）")
+    ui.table(
+        exceptions,
+        {
+            "check_id": ("核查编号", ui.TEXT),
+            "lead_id": ("线索编号", ui.TEXT),
+            "checked_at": ("核查时间", ui.TIME),
+            "unit": ("核查单位", ui.TEXT),
+            "verdict": ("核查结论", ui.TEXT),
+            "address": ("核查地址", ui.TEXT),
+            "problem": ("问题", ui.TEXT),
+        },
+        empty="所有核查记录都对应已登记房屋和已发布线索。",
+        key="dq_check_exceptions",
+    )
     for name in [t for t in data.quality_tables(scope) if t != "check_results"]:
         st.markdown(f"**quality.{fmt.plain(name)}**")
         ui.table(

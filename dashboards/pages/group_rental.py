@@ -50,6 +50,36 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
     m3.metric("已确认群租", fmt.count(summary["confirmed"]))
     m4.metric("暂缓（近期核查为否）", fmt.count(summary["held_back"]))
 
+    model = data.lead_model()
+    if not model.empty:
+        head = model.iloc[0]
+        if head["model_kind"] == "prior_only":
+            st.info(
+                f"当前仅用先验规则评分（{head['prior_only_reason']}）；"
+                "有了两类核查结论后，模型将按本市核查结果学习各因素权重。"
+            )
+        else:
+            st.caption(
+                f"评分模型 {head['model_version']}：用 {int(head['verdicts_used'])} 条核查结论学习"
+                f"（确认群租 {int(head['positives'])} 条），以现行因素规则为先验。"
+            )
+        default_capacity = int(head["monthly_capacity"])
+    else:
+        default_capacity = 50
+    capacity = st.number_input(
+        "本月核查能力（户）",
+        min_value=1,
+        max_value=5000,
+        value=default_capacity,
+        step=10,
+        key="leads_capacity",
+    )
+    expectation = data.expected_confirmations(scope, int(capacity))
+    st.metric(
+        f"核查前 {fmt.count(expectation['leads'])} 户待核查线索，预计确认群租",
+        f"{expectation['expected']:.1f} 户",
+    )
+
     left, right = st.columns([2, 3])
     with left:
         ui.point_map(
@@ -70,6 +100,9 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
                 "lead_id": ("线索编号", ui.TEXT),
                 "rank": ("排名", ui.COUNT),
                 "score": ("评分", ui.SCORE),
+                "probability": ("预计核实为群租的概率", ui.PCT),
+                "prior_score": ("先验评分", ui.SCORE),
+                "dispatch_type": ("派发类型", ui.TEXT),
                 "status": ("状态", ui.TEXT),
                 "district": ("区县", ui.TEXT),
                 "street": ("街道(镇)", ui.TEXT),
@@ -79,6 +112,46 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             empty="没有符合条件的线索。",
             key="leads_table",
             height=420,
+        )
+
+    st.subheader("模型回测（按月：用此前的核查结论训练，检验此后的核查结论）")
+    backtest = data.lead_backtest()
+    if backtest.empty:
+        st.caption("核查结论不足两个月，暂无回测。")
+    else:
+        names = {
+            "learned": "学习模型",
+            "prior_only": "仅先验规则",
+            "learned_with_exploration": "学习模型（含探索性线索）",
+            "learned_exploit_only": "学习模型（不含评分以外的核查结论）",
+        }
+        ui.table(
+            backtest.assign(model=backtest["model"].map(names).fillna(backtest["model"])),
+            {
+                "month": ("月份", ui.TEXT),
+                "model": ("模型", ui.TEXT),
+                "train_verdicts": ("训练用核查结论", ui.COUNT),
+                "leads_issued": ("派发线索", ui.COUNT),
+                "checked": ("已核查", ui.COUNT),
+                "confirmed": ("确认群租", ui.COUNT),
+                "hit_rate": ("命中率", ui.PCT),
+                "ranked_precision": ("后续核查排序准确率", ui.PCT),
+            },
+            empty="暂无回测。",
+            key="leads_backtest",
+        )
+    if not model.empty:
+        head = model.iloc[0]
+        cost = head["exploration_cost_expected_hits"]
+        gain = head.get("exploration_precision_gain")
+        taught = (
+            "回测中尚无法衡量其作用"
+            if gain is None or pd.isna(gain)
+            else f"回测中，评分以外的核查结论使排序准确率变化 {float(gain):+.1%}"
+        )
+        st.caption(
+            f"探索性线索：每月派发名单的 {float(head['exploration_share']):.0%} 给模型把握最小的线索，"
+            f"本月预计因此少确认 {0.0 if pd.isna(cost) else float(cost):.1f} 户；{taught}。"
         )
 
     if not leads.empty:

@@ -122,6 +122,23 @@ with ui.page("线索详情", "群租房线索及四个系统的关联记录") as
     area = lead.get("area_per_person_m2")
     m5.metric("人均建筑面积", "—" if area is None or pd.isna(area) else f"{area:.1f}㎡")
     st.markdown(f"**主要依据**：{plain(lead['reasons'] or None)}")
+    p1, p2, p3 = st.columns(3)
+    p1.metric("预计核实为群租的概率", fmt.pct(lead.get("probability")))
+    p2.metric("先验评分（现行因素规则）", fmt.score(lead.get("prior_score")))
+    p3.metric("派发类型", plain(lead.get("dispatch_type") or "未列入本月派发"))
+    st.markdown("**各因素贡献**（学习模型：对数几率；先验：分）")
+    ui.table(
+        data.lead_contributions(scope, lead_id),
+        {
+            "factor_name": ("因素", ui.TEXT),
+            "shown_value": ("数值", ui.NUM),
+            "contribution": ("学习模型贡献", ui.SIGNED),
+            "prior_contribution": ("先验贡献", ui.SCORE),
+            "reason": ("说明", ui.TEXT),
+        },
+        empty="各因素均无贡献。",
+        key="lead_contributions",
+    )
     st.markdown(
         f"**房屋**：{plain(lead['district'])} {plain(lead['street'] or '')} · "
         f"房屋编号 {plain(lead['house_id'])} · "

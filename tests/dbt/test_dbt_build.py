@@ -472,7 +472,8 @@ def test_group_rental_lead_ranks_the_crowded_dwelling_first_with_reasons(
     by_house = {r[0]: r for r in rows}
     _, rank, status, reasons, lead_id = by_house["H1"]
     assert rank == 1 and status == "待核查"
-    assert "每间房居住4人" in reasons and "人均建筑面积4㎡" in reasons
+    # the largest contributions under the model (here the prior: the one check is negative)
+    assert "每间房居住4人" in reasons and "每10㎡居住2.5人" in reasons
     assert lead_id.startswith("QZ") and len(lead_id) == 12
     # H3 was visited on 2026-10-20 and found not rented: held back, unranked
     assert by_house["H3"][1:3] == (None, "暂缓")

@@ -19,8 +19,11 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def documented_marts() -> dict[str, list[str]]:
-    doc = yaml.safe_load((PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
-    return {m["name"]: [c["name"] for c in m["columns"]] for m in doc["models"]}
+    out: dict[str, list[str]] = {}
+    for path in sorted((PROJECT_DIR / "models" / "marts").rglob("_*__models.yml")):
+        doc = yaml.safe_load(path.read_text())
+        out.update({m["name"]: [c["name"] for c in m["columns"]] for m in doc["models"]})
+    return out
 
 
 def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) -> None:

@@ -61,7 +61,20 @@ floating_features as (
                 and cast(f.deregistered_at as date) > cast(
                     {{ dbt.dateadd('day', -var('group_rental_recent_days'), 'a.as_of_date') }} as date)
                 then 1 else 0
-        end) as floating_turnover_90d
+        end) as floating_turnover_90d,
+        -- the long window of the learned model's robust counts (var group_rental_history_days)
+        count(distinct case
+            when cast(f.registered_at as date) <= a.as_of_date
+                and cast(f.registered_at as date) > cast(
+                    {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
+                then coalesce(f.person_pseudonym, f.registration_id)
+        end) as floating_registrations_365d,
+        sum(case
+            when cast(f.deregistered_at as date) <= a.as_of_date
+                and cast(f.deregistered_at as date) > cast(
+                    {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
+                then 1 else 0
+        end) as floating_deregistrations_365d
     from floating as f
     cross join as_of as a
     group by f.house_id
@@ -81,6 +94,61 @@ ticket_features as (
         and cast(t.received_at as date) > cast(
             {{ dbt.dateadd('day', -var('group_rental_signal_days'), 'a.as_of_date') }} as date)
     group by t.house_id
+),
+
+-- complaints of the long window by category: group rental, noise, fire safety (e-bike
+-- charging, blocked exits) and unrelated ones (an address that attracts complaints about
+-- roads, lights or pollution is a confounder, not a sign)
+ticket_history as (
+    select
+        t.house_id,
+        sum(case when t.is_group_rental_complaint then 1 else 0 end)
+            as group_rental_complaints_365d,
+        sum(case
+            when t.category_path like '%噪音%' or t.category_path like '%噪声%' then 1 else 0
+        end) as noise_complaints_365d,
+        sum(case
+            when t.category_path like '%消防%' or t.category_path like '%电动车%' then 1 else 0
+        end) as fire_safety_complaints_365d,
+        sum(case
+            when not coalesce(t.is_group_rental_complaint, false)
+                and coalesce(t.category_path, '') not like '%噪音%'
+                and coalesce(t.category_path, '') not like '%噪声%'
+                and coalesce(t.category_path, '') not like '%消防%'
+                and coalesce(t.category_path, '') not like '%电动车%'
+                then 1 else 0
+        end) as unrelated_complaints_365d
+    from tickets as t
+    cross join as_of as a
+    where cast(t.received_at as date) <= a.as_of_date
+        and cast(t.received_at as date) > cast(
+            {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
+    group by t.house_id
+),
+
+event_history as (
+    select
+        e.house_id,
+        sum(case when e.category = '出租房屋' then 1 else 0 end) as grid_rental_events_365d,
+        sum(case when e.category = '安全隐患' then 1 else 0 end) as grid_hazard_events_365d
+    from events as e
+    cross join as_of as a
+    where cast(e.reported_at as date) <= a.as_of_date
+        and cast(e.reported_at as date) > cast(
+            {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
+    group by e.house_id
+),
+
+incident_history as (
+    select
+        i.house_id,
+        count(*) as police_incidents_365d
+    from incidents as i
+    cross join as_of as a
+    where cast(i.reported_at as date) <= a.as_of_date
+        and cast(i.reported_at as date) > cast(
+            {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
+    group by i.house_id
 ),
 
 event_features as (
@@ -111,7 +179,8 @@ incident_features as (
 hazard_features as (
     select
         h.house_id,
-        sum(case when h.is_open then 1 else 0 end) as open_hazards
+        sum(case when h.is_open then 1 else 0 end) as open_hazards,
+        count(*) as hazards_found
     from hazards as h
     cross join as_of as a
     where h.found_at is null or cast(h.found_at as date) <= a.as_of_date
@@ -139,7 +208,17 @@ joined as (
         coalesce(t.noise_complaints_180d, 0) as noise_complaints_180d,
         coalesce(e.grid_rental_events_180d, 0) as grid_rental_events_180d,
         coalesce(i.police_incidents_180d, 0) as police_incidents_180d,
-        coalesce(h.open_hazards, 0) as open_hazards
+        coalesce(h.open_hazards, 0) as open_hazards,
+        coalesce(f.floating_registrations_365d, 0) as floating_registrations_365d,
+        coalesce(f.floating_deregistrations_365d, 0) as floating_deregistrations_365d,
+        coalesce(th.group_rental_complaints_365d, 0) as group_rental_complaints_365d,
+        coalesce(th.noise_complaints_365d, 0) as noise_complaints_365d,
+        coalesce(th.fire_safety_complaints_365d, 0) as fire_safety_complaints_365d,
+        coalesce(th.unrelated_complaints_365d, 0) as unrelated_complaints_365d,
+        coalesce(eh.grid_rental_events_365d, 0) as grid_rental_events_365d,
+        coalesce(eh.grid_hazard_events_365d, 0) as grid_hazard_events_365d,
+        coalesce(ih.police_incidents_365d, 0) as police_incidents_365d,
+        coalesce(h.hazards_found, 0) as hazards_found
     from dwellings as d
     cross join as_of as a
     left join floating_features as f on d.house_id = f.house_id
@@ -147,6 +226,9 @@ joined as (
     left join event_features as e on d.house_id = e.house_id
     left join incident_features as i on d.house_id = i.house_id
     left join hazard_features as h on d.house_id = h.house_id
+    left join ticket_history as th on d.house_id = th.house_id
+    left join event_history as eh on d.house_id = eh.house_id
+    left join incident_history as ih on d.house_id = ih.house_id
 ),
 
 final as (
@@ -161,7 +243,21 @@ final as (
             'floor_area_m2',
             'greatest(coalesce(registered_tenants, 0), active_floating_registrations)'
         ) }} as area_per_person_m2,
-        active_floating_registrations - coalesce(registered_tenants, 0) as registration_gap
+        active_floating_registrations - coalesce(registered_tenants, 0) as registration_gap,
+        {{ safe_divide(
+            '10.0 * greatest(coalesce(registered_tenants, 0), active_floating_registrations)',
+            'floor_area_m2'
+        ) }} as occupants_per_10m2,
+        -- independent systems that each show a sign (a group rental shows in several; most
+        -- confounders, like a quarrelsome neighbour, in one): related complaints, grid
+        -- rental or hazard events, 110 incidents, rental hazards, deregistration churn
+        (case when group_rental_complaints_365d + noise_complaints_365d
+            + fire_safety_complaints_365d > 0 then 1 else 0 end)
+        + (case when grid_rental_events_365d + grid_hazard_events_365d > 0 then 1 else 0 end)
+        + (case when police_incidents_365d > 0 then 1 else 0 end)
+        + (case when hazards_found > 0 then 1 else 0 end)
+        + (case when floating_deregistrations_365d > 0 then 1 else 0 end)
+            as corroborating_sources
     from joined
 )
 

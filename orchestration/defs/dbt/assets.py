@@ -38,6 +38,10 @@ from orchestration.defs.dbt.resources import (
 from orchestration.resources import PinganResource
 
 STAGING_SELECT = "path:models/staging"
+# the lead scoring reads the fitted model (source leads, written by the training asset
+# orchestration/defs/leads): it and everything after it are a third step, dbt_leads
+from orchestration.dbt_build import LEADS_SELECT  # noqa: E402
+
 WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
 
 
@@ -119,6 +123,20 @@ def _has_nodes(select_staging: bool) -> bool:
     return any(_is_staging(n) == select_staging for n in _models())
 
 
+def _reads_leads(node: Mapping[str, Any], seen: dict[str, bool] | None = None) -> bool:
+    """The model reads source leads, directly or through another model."""
+    nodes = manifest()["nodes"]
+    seen = {} if seen is None else seen
+    uid = node["unique_id"]
+    if uid not in seen:
+        seen[uid] = False
+        deps = node.get("depends_on", {}).get("nodes", [])
+        seen[uid] = any(d.startswith("source.pingan.leads.") for d in deps) or any(
+            d in nodes and _reads_leads(nodes[d], seen) for d in deps
+        )
+    return seen[uid]
+
+
 def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
@@ -155,11 +173,20 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         assets.append(dbt_staging)
     if _has_nodes(False):
 
-        @dbt_assets(exclude=STAGING_SELECT, name="dbt_marts", **common)
+        @dbt_assets(exclude=f"{STAGING_SELECT} {LEADS_SELECT}", name="dbt_marts", **common)
         def dbt_marts(
             context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
         ) -> Iterator[Any]:
             yield from _build(context, dbt, pingan)
 
         assets.append(dbt_marts)
+    if any(_reads_leads(n) for n in _models()):
+
+        @dbt_assets(select=LEADS_SELECT, name="dbt_leads", **common)
+        def dbt_leads(
+            context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
+        ) -> Iterator[Any]:
+            yield from _build(context, dbt, pingan)
+
+        assets.append(dbt_leads)
     return assets

@@ -1,5 +1,7 @@
--- Precision@k of the leads: against field checks by month, and against the planted
--- truth of the synthetic sample (no rows when the truth is absent).
+-- Precision@k of the leads: against field checks by month, the time-split backtest of
+-- the lead model (train on verdicts before month M, evaluate on verdicts from M on; the
+-- learned model beside the prior alone and beside the learned model with exploration),
+-- and against the planted truth of the synthetic sample (no rows when it is absent).
 with
 
 scores as (
@@ -15,6 +17,17 @@ truth as (
     select * from {{ ref('stg_truth__group_rentals') }}
 ),
 
+current_model as (
+    select * from {{ source('leads', 'group_rental_models') }}
+    where is_current
+),
+
+backtest as (
+    select b.*
+    from {{ source('leads', 'group_rental_backtest') }} as b
+    inner join current_model as m on b.model_version = m.model_version
+),
+
 ks as (
     {% for k in var('group_rental_eval_ks') %}
     select {{ k }} as k, 'k={{ k }}' as k_label
@@ -26,7 +39,7 @@ ks as (
 ranking as (
     select
         house_id,
-        row_number() over (order by score desc, house_id) as score_rank
+        row_number() over (order by score_logit desc, house_id) as score_rank
     from scores
 ),
 
@@ -73,6 +86,26 @@ field_hit_rate as (
     from checks
     where lead_id is not null
     group by 1, 2, 3, 4, 5
+),
+
+-- backtest of the lead model: leads issued in month M by a model trained on the
+-- verdicts before M; checked / confirmed by the verdicts from M on ---------------------
+backtest_rows as (
+    select
+        'backtest' as source,
+        month_start,
+        leads_issued as k,
+        'dispatch' as k_label,
+        model as segment,
+        checked as items_evaluated,
+        confirmed as hits,
+        evaluated_positives as positives_total,
+        leads_issued,
+        exploration_leads,
+        exploration_confirmed,
+        train_verdicts,
+        ranked_precision
+    from backtest
 ),
 
 -- planted truth ----------------------------------------------------------------------
@@ -133,14 +166,24 @@ truth_by_kind as (
     group by 1, 2, 3, 4, 5, 6
 ),
 
+{% set no_backtest -%}
+        cast(null as integer) as leads_issued,
+        cast(null as integer) as exploration_leads,
+        cast(null as integer) as exploration_confirmed,
+        cast(null as integer) as train_verdicts,
+        cast(null as double) as ranked_precision
+{%- endset %}
+
 unioned as (
-    select * from field_at_k
+    select *, {{ no_backtest }} from field_at_k
     union all
-    select * from field_hit_rate
+    select *, {{ no_backtest }} from field_hit_rate
     union all
-    select * from truth_all
+    select *, {{ no_backtest }} from truth_all
     union all
-    select * from truth_by_kind
+    select *, {{ no_backtest }} from truth_by_kind
+    union all
+    select * from backtest_rows
 ),
 
 final as (
@@ -159,7 +202,12 @@ final as (
         hits,
         positives_total,
         {{ safe_divide('hits', 'items_evaluated') }} as precision_at_k,
-        {{ safe_divide('hits', 'positives_total') }} as recall_at_k
+        {{ safe_divide('hits', 'positives_total') }} as recall_at_k,
+        leads_issued,
+        exploration_leads,
+        exploration_confirmed,
+        train_verdicts,
+        ranked_precision
     from unioned
 )
 

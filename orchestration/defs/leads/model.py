@@ -1,0 +1,482 @@
+"""The group-rental lead model: learn the factor weights from the city's own police verdicts.
+
+Pure functions on arrays and DataFrames (no warehouse): ``labels_from_checks`` turns
+field checks into training labels, ``fit_model`` fits the model, ``backtest`` replays
+the months. ``orchestration.defs.leads.train`` reads the warehouse and writes the
+fitted model as tables that dbt scores from in plain SQL.
+
+The model is a logistic regression on the factor intensities of
+``int_group_rental_terms`` (each in 0..1). Its prior is today's factor rules: the
+log-odds ``prior_logit_intercept + prior_logit_per_point x prior score``.
+
+How the prior and the verdicts combine: prior pseudo-observations. Every registered
+dwelling enters the fit twice, labelled 1 with weight W x p_prior and 0 with weight
+W x (1 - p_prior), W = ``prior_pseudo_verdicts`` / number of dwellings, so the prior
+counts as W verdicts spread over the whole city. With few verdicts the fit reproduces
+the prior's ordering; as the checks accumulate they outweigh it, factor by factor where
+they carry information. We chose this over a penalty centred on the prior's
+coefficients because scikit-learn's LogisticRegression has no offset or centred
+penalty (it only takes sample weights), and over a blend of two models by verdict count
+because the pseudo-observations let the data overrule the prior on one factor while
+keeping it on the others. With no verdicts, or verdicts of one class only, the model IS
+the prior (its coefficients, exactly), said in ``prior_only_reason``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+POSITIVE = "确认群租"
+NEGATIVES = ("确认出租", "非出租")
+INCONCLUSIVE = "无法核实"
+MODEL_CODE_VERSION = "1"  # part of the version hash: bump when the fitting changes
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The seed ``group_rental_model_settings`` (business constants live in seeds)."""
+
+    prior_logit_intercept: float = -4.5
+    prior_logit_per_point: float = 0.06
+    prior_pseudo_verdicts: float = 300.0
+    l2_c: float = 0.1
+    occupancy_proxy_weight: float = 0.5
+    occupancy_proxy_per_room: float = 2.0
+    monthly_capacity: int = 50
+    exploration_share: float = 0.1
+    exploration_z: float = 2.0
+    calibration_folds: int = 5
+    seed: int = 13
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, float]) -> Settings:
+        known = cls.__dataclass_fields__
+        values: dict[str, float | int] = {}
+        for name, value in rows.items():
+            if name in known:
+                values[name] = int(value) if known[name].type == "int" else float(value)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Labels:
+    """Training labels, one per dwelling, with the checks they came from."""
+
+    house_id: list[str]
+    y: np.ndarray  # 1 = group rental
+    weight: np.ndarray
+    source: list[str]  # verdict | occupancy
+    check_ids: set[str] = field(default_factory=set)
+
+    def source_array(self) -> np.ndarray:
+        return np.array(self.source, dtype=object)
+
+
+@dataclass
+class FittedModel:
+    kind: str  # learned | prior_only
+    prior_only_reason: str | None
+    terms: list[str]
+    coef: np.ndarray  # on the raw intensities x
+    intercept: float
+    prior_coef: np.ndarray
+    prior_intercept: float
+    mean: np.ndarray  # feature scaling used in the fit
+    std: np.ndarray
+    cov: np.ndarray  # covariance of [intercept, standardised coefficients]
+    calibration_intercept: float = 0.0
+    calibration_slope: float = 1.0
+    calibration_method: str = "none"
+    verdicts_used: int = 0
+    positives: int = 0
+    negatives: int = 0
+    occupancy_signals: int = 0
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return self.intercept + x @ self.coef
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.calibration_intercept + self.calibration_slope * self.logit(x))
+
+    def logit_se(self, x: np.ndarray) -> np.ndarray:
+        z = np.column_stack([np.ones(len(x)), (x - self.mean) / self.std])
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", z, self.cov, z), 0.0))
+
+
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(v, -50, 50)))
+
+
+def labels_from_checks(
+    checks: pd.DataFrame, rooms: pd.Series, known_houses: set[str], settings: Settings
+) -> Labels:
+    """One label per dwelling: its newest conclusive verdict (确认群租 = 1, 确认出租 /
+    非出租 = 0); a dwelling with only inconclusive checks (无法核实) that recorded 实住人数
+    is labelled by the occupants found per room, with a lower weight. Checks of
+    dwellings the warehouse does not know cannot train (they are listed by dbt's
+    ``mart_rental_check_exceptions``)."""
+    c = checks[checks["house_id"].isin(known_houses)].copy()
+    c = c.sort_values(["checked_at", "check_id"])
+    conclusive = c[c["verdict"].isin((POSITIVE, *NEGATIVES))]
+    newest = conclusive.groupby("house_id").tail(1)
+    house, y, w, source = [], [], [], []
+    used: set[str] = set()
+    for row in newest.itertuples(index=False):
+        house.append(row.house_id)
+        y.append(1.0 if row.verdict == POSITIVE else 0.0)
+        w.append(1.0)
+        source.append("verdict")
+    # both verdicts of a contradicted dwelling are kept in the warehouse; the newest labels
+    used |= set(conclusive["check_id"])
+    labelled = set(house)
+    proxy = c[
+        (c["verdict"] == INCONCLUSIVE)
+        & c["occupants_found"].notna()
+        & ~c["house_id"].isin(labelled)
+        & (settings.occupancy_proxy_weight > 0)
+    ]
+    for row in proxy.groupby("house_id").tail(1).itertuples(index=False):
+        per_room = float(row.occupants_found) / max(float(rooms.get(row.house_id, 1) or 1), 1.0)
+        house.append(row.house_id)
+        y.append(1.0 if per_room >= settings.occupancy_proxy_per_room else 0.0)
+        w.append(settings.occupancy_proxy_weight)
+        source.append("occupancy")
+        used.add(row.check_id)
+    return Labels(house, np.array(y), np.array(w), source, used)
+
+
+def _prior_parts(
+    x: np.ndarray, prior_weight: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, float]:
+    prior_coef = settings.prior_logit_per_point * prior_weight
+    return prior_coef, settings.prior_logit_intercept
+
+
+def _hessian_cov(z: np.ndarray, p: np.ndarray, w: np.ndarray, c: float) -> np.ndarray:
+    """Inverse Hessian of the penalised log-loss (Laplace approximation of the posterior)."""
+    h = (z * (w * p * (1 - p))[:, None]).T @ z
+    ridge = np.full(z.shape[1], 1.0 / c)
+    ridge[0] = 1e-6  # the intercept is not penalised
+    return np.linalg.pinv(h + np.diag(ridge))
+
+
+def fit_model(
+    x: np.ndarray,
+    houses: list[str],
+    terms: list[str],
+    prior_weight: np.ndarray,
+    labels: Labels,
+    settings: Settings,
+    *,
+    calibrate: bool = True,
+) -> FittedModel:
+    """Fit on every dwelling's intensities ``x`` (rows in ``houses`` order)."""
+    prior_coef, prior_intercept = _prior_parts(x, prior_weight, settings)
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std < 1e-9] = 1.0
+    xs = (x - mean) / std
+    z = np.column_stack([np.ones(len(x)), xs])
+    p_prior = _sigmoid(prior_intercept + x @ prior_coef)
+    pseudo_w = settings.prior_pseudo_verdicts / max(len(x), 1)
+    n_pos = int(((labels.y == 1) & (labels.source_array() == "verdict")).sum())
+    n_neg = int(((labels.y == 0) & (labels.source_array() == "verdict")).sum())
+    counts = {
+        "verdicts_used": n_pos + n_neg,
+        "positives": n_pos,
+        "negatives": n_neg,
+        "occupancy_signals": int((labels.source_array() == "occupancy").sum()),
+    }
+    reason = None
+    if len(labels.y) == 0:
+        reason = "尚无核查结论"
+    elif labels.y.min() == labels.y.max():
+        reason = "核查结论只有一类（确认群租或否定），无法学习"
+    if reason is not None:
+        # the prior itself; its uncertainty is what the pseudo-observations alone know
+        cov = _hessian_cov(z, p_prior, np.full(len(x), 2 * pseudo_w), settings.l2_c)
+        return FittedModel(
+            "prior_only",
+            reason,
+            terms,
+            prior_coef.copy(),
+            prior_intercept,
+            prior_coef,
+            prior_intercept,
+            mean,
+            std,
+            cov,
+            **counts,
+        )
+    index = {h: i for i, h in enumerate(houses)}
+    rows = np.array([index[h] for h in labels.house_id])
+    fit = _fit_logistic(xs, p_prior, pseudo_w, rows, labels.y, labels.weight, settings)
+    coef = fit.coef_[0] / std
+    intercept = float(fit.intercept_[0] - (fit.coef_[0] * mean / std).sum())
+    # the posterior covariance: pseudo-observations plus the verdicts
+    zl = z[rows]
+    p_all = _sigmoid(z @ np.concatenate([fit.intercept_, fit.coef_[0]]))
+    z_full = np.vstack([z, zl])
+    w_full = np.concatenate([np.full(len(x), 2 * pseudo_w), labels.weight])
+    p_full = np.concatenate([p_all, p_all[rows]])
+    cov = _hessian_cov(z_full, p_full, w_full, settings.l2_c)
+    model = FittedModel(
+        "learned",
+        None,
+        terms,
+        coef,
+        intercept,
+        prior_coef,
+        prior_intercept,
+        mean,
+        std,
+        cov,
+        **counts,
+    )
+    if calibrate:
+        _calibrate(model, xs, p_prior, pseudo_w, rows, labels, settings)
+    return model
+
+
+def _fit_logistic(
+    xs: np.ndarray,
+    p_prior: np.ndarray,
+    pseudo_w: float,
+    rows: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    settings: Settings,
+) -> LogisticRegression:
+    n = len(xs)
+    design = np.vstack([xs, xs, xs[rows]])
+    target = np.concatenate([np.ones(n), np.zeros(n), y])
+    weight = np.concatenate([pseudo_w * p_prior, pseudo_w * (1 - p_prior), w])
+    model = LogisticRegression(C=settings.l2_c, max_iter=2000)
+    model.fit(design, target, sample_weight=weight)
+    return model
+
+
+def _calibrate(
+    model: FittedModel,
+    xs: np.ndarray,
+    p_prior: np.ndarray,
+    pseudo_w: float,
+    rows: np.ndarray,
+    labels: Labels,
+    settings: Settings,
+) -> None:
+    """Platt scaling on out-of-fold log-odds of the verdicts (held out from each fold's
+    fit), fitted with scikit-learn's LogisticRegression on the one-dimensional log-odds
+    so the result is two numbers SQL can apply (CalibratedClassifierCV would wrap the
+    estimator in an object SQL cannot read)."""
+    y = labels.y
+    n_min = int(min((y == 1).sum(), (y == 0).sum()))
+    folds = min(settings.calibration_folds, n_min)
+    if folds < 2:
+        model.calibration_method = "none"
+        return
+    oof = np.zeros(len(rows))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=settings.seed)
+    for train, test in splitter.split(rows, y):
+        fit = _fit_logistic(
+            xs, p_prior, pseudo_w, rows[train], y[train], labels.weight[train], settings
+        )
+        oof[test] = fit.decision_function(xs[rows[test]])
+    platt = LogisticRegression(C=1e4, max_iter=2000)
+    platt.fit(oof.reshape(-1, 1), y, sample_weight=labels.weight)
+    model.calibration_intercept = float(platt.intercept_[0])
+    model.calibration_slope = float(platt.coef_[0][0])
+    model.calibration_method = "platt_out_of_fold"
+
+
+def model_version(
+    x: np.ndarray,
+    houses: list[str],
+    terms: list[str],
+    prior_weight: np.ndarray,
+    labels: Labels,
+    settings: Settings,
+) -> str:
+    """Hash of the data and the settings (seed included): same input, same version."""
+    h = hashlib.sha256()
+    h.update(MODEL_CODE_VERSION.encode())
+    h.update(json.dumps(settings.__dict__, sort_keys=True).encode())
+    h.update(json.dumps([houses, terms]).encode())
+    h.update(np.round(x, 9).tobytes())
+    h.update(np.round(prior_weight, 9).tobytes())
+    h.update(json.dumps([labels.house_id, labels.source]).encode())
+    h.update(np.round(labels.y, 9).tobytes() + np.round(labels.weight, 9).tobytes())
+    return h.hexdigest()[:16]
+
+
+def dispatch_list(
+    model: FittedModel,
+    x: np.ndarray,
+    candidates: np.ndarray,
+    capacity: int,
+    share: float,
+    z: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """This month's dispatch list: indices of the exploited and the exploration leads.
+
+    ``capacity x (1 - share)`` leads go by score; the rest to the candidates the model is
+    least sure about, ranked by the upper confidence bound ``logit + z x se`` (optimism
+    under uncertainty: a dwelling whose signs the verdicts have rarely seen could well be
+    a group rental, and its verdict teaches the most). The SQL of mart_group_rental_scores
+    applies the same rule to the current model.
+    """
+    logit = model.logit(x)
+    order = candidates[np.lexsort((candidates, -logit[candidates]))]
+    n_explore = round(capacity * share)
+    exploit = order[: max(capacity - n_explore, 0)]
+    rest = order[max(capacity - n_explore, 0) :]
+    if n_explore == 0 or len(rest) == 0:
+        return exploit, np.array([], dtype=int)
+    ucb = logit[rest] + z * model.logit_se(x[rest])
+    explore = rest[np.lexsort((rest, -ucb))][:n_explore]
+    return exploit, explore
+
+
+def _subset(labels: Labels, keep: np.ndarray) -> Labels:
+    return Labels(
+        [h for h, k in zip(labels.house_id, keep, strict=True) if k],
+        labels.y[keep],
+        labels.weight[keep],
+        [src for src, k in zip(labels.source, keep, strict=True) if k],
+        labels.check_ids,
+    )
+
+
+def _ranked_precision(logit: np.ndarray, idx: np.ndarray, y: np.ndarray) -> float | None:
+    """Precision at k = positives among the evaluated dwellings, ranked by the model."""
+    k = int(y.sum())
+    if k == 0:
+        return None
+    order = np.lexsort((idx, -logit[idx]))
+    return float(y[order][:k].mean())
+
+
+def backtest(
+    x: np.ndarray,
+    houses: list[str],
+    terms: list[str],
+    prior_weight: np.ndarray,
+    checks: pd.DataFrame,
+    rooms: pd.Series,
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Time-split backtest: for each month M, train on verdicts before M and evaluate on
+    the verdicts from M on of dwellings that had no check before M.
+
+    Returns the figures (one row per month and model) and the bookkeeping (which check
+    trained and which evaluated each month's model); no check is ever both in one month,
+    which this function asserts on its own bookkeeping before returning.
+    """
+    known = set(houses)
+    index = {h: i for i, h in enumerate(houses)}
+    c = checks[checks["house_id"].isin(known)].copy()
+    c["month"] = pd.to_datetime(c["checked_at"]).dt.to_period("M").dt.to_timestamp()
+    months = sorted(c.loc[c["verdict"].isin((POSITIVE, *NEGATIVES)), "month"].unique())
+    prior = fit_model(
+        x,
+        houses,
+        terms,
+        prior_weight,
+        labels_from_checks(c.iloc[0:0], rooms, known, settings),
+        settings,
+    )
+    figures: list[dict[str, object]] = []
+    ledger: list[dict[str, object]] = []
+    capacity = settings.monthly_capacity
+    for month in months[1:]:
+        before = c[pd.to_datetime(c["checked_at"]) < month]
+        after = c[
+            (pd.to_datetime(c["checked_at"]) >= month) & ~c["house_id"].isin(before["house_id"])
+        ]
+        train = labels_from_checks(before, rooms, known, settings)
+        held = labels_from_checks(after, rooms, known, settings)
+        keep = held.source_array() == "verdict"
+        eval_houses = np.array(
+            [index[h] for h, k in zip(held.house_id, keep, strict=True) if k], dtype=int
+        )
+        eval_y = held.y[keep]
+        eval_checks = set(after.loc[after["verdict"].isin((POSITIVE, *NEGATIVES)), "check_id"])
+        ledger += [
+            {"month_start": month, "check_id": i, "role": "train"} for i in sorted(train.check_ids)
+        ]
+        ledger += [
+            {"month_start": month, "check_id": i, "role": "evaluate"} for i in sorted(eval_checks)
+        ]
+        learned = fit_model(x, houses, terms, prior_weight, train, settings, calibrate=False)
+        # what verdicts beyond the score's reach teach: a city dispatching by score alone
+        # could have checked only the prior's top (capacity x months so far); the
+        # exploit-only model forgets the verdicts on every other dwelling
+        months_before = sum(1 for m in months if m < month)
+        reach = set(np.argsort(-prior.logit(x), kind="stable")[: capacity * months_before])
+        keep_exploit = np.array([index[h] in reach for h in train.house_id], dtype=bool)
+        exploit_only = fit_model(
+            x,
+            houses,
+            terms,
+            prior_weight,
+            _subset(train, keep_exploit),
+            settings,
+            calibrate=False,
+        )
+        candidates = np.array(
+            sorted(set(range(len(houses))) - {index[h] for h in before["house_id"]})
+        )
+        positive = {int(i) for i, v in zip(eval_houses, eval_y, strict=True) if v == 1}
+        evaluated = {int(i) for i in eval_houses}
+        variants = [
+            ("learned", learned, 0.0),
+            ("prior_only", prior, 0.0),
+            ("learned_with_exploration", learned, settings.exploration_share),
+            ("learned_exploit_only", exploit_only, 0.0),
+        ]
+        for name, model, share in variants:
+            exploit, explore = dispatch_list(
+                model, x, candidates, capacity, share, settings.exploration_z
+            )
+            issued = np.concatenate([exploit, explore]).astype(int)
+            figures.append(
+                {
+                    "month_start": month,
+                    "model": name,
+                    "model_kind": model.kind,
+                    "train_verdicts": train.y.size,
+                    "train_positives": int(train.y.sum()),
+                    "leads_issued": len(issued),
+                    "exploration_leads": len(explore),
+                    "checked": sum(int(i) in evaluated for i in issued),
+                    "confirmed": sum(int(i) in positive for i in issued),
+                    "exploration_checked": sum(int(i) in evaluated for i in explore),
+                    "exploration_confirmed": sum(int(i) in positive for i in explore),
+                    "evaluated_verdicts": len(eval_y),
+                    "evaluated_positives": int(eval_y.sum()),
+                    "ranked_precision": _ranked_precision(model.logit(x), eval_houses, eval_y),
+                }
+            )
+    book = pd.DataFrame(ledger, columns=["month_start", "check_id", "role"])
+    assert_disjoint(book)
+    return pd.DataFrame(figures), book
+
+
+class LeakageError(AssertionError):
+    """A check both trained and evaluated one month's model."""
+
+
+def assert_disjoint(book: pd.DataFrame) -> None:
+    both = book.groupby(["month_start", "check_id"])["role"].nunique()
+    leaked = both[both > 1]
+    if len(leaked):
+        raise LeakageError(
+            f"{len(leaked)} checks both trained and evaluated: {list(leaked.index[:3])}"
+        )
