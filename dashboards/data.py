@@ -366,8 +366,8 @@ def unit_components(scope: Scope, region_key: str, month: str) -> pd.DataFrame:
             group by indicator_code, region_level
         )
         select c.indicator_code, c.indicator_name, c.unit, c.direction, c.raw_value,
-               c.value_status, c.normalised_value, c.weight, c.effective_weight,
-               c.contribution, a.avg_contribution,
+               c.value_status, c.attribution_coverage, c.normalised_value, c.weight,
+               c.effective_weight, c.contribution, a.avg_contribution,
                c.contribution - a.avg_contribution as gap
         from marts.mart_safety_index_components c
         join level_avg a using (indicator_code, region_level)

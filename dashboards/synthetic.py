@@ -328,7 +328,7 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                month_start, month, region_level, region_key, region_name, district, street,
                code as indicator_code, name as indicator_name, unit, direction,
                round(normalised_value / 10, 2) as raw_value, 'observed' as value_status,
-               normalised_value, weight, weight as effective_weight,
+               1.0 as attribution_coverage, normalised_value, weight, weight as effective_weight,
                weight * normalised_value as contribution
         from base
         """

@@ -10,6 +10,7 @@ environment variables ``profiles.yml`` and ``dbt_project.yml`` read
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -78,7 +79,12 @@ def _message(result: object) -> str:
     return lines[0][:300]
 
 
-def dbt_args(settings: Settings, command: str = "build", select: str | None = None) -> list[str]:
+def dbt_args(
+    settings: Settings,
+    command: str = "build",
+    select: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
+) -> list[str]:
     target = settings.data_dir / "dbt" / "target"
     logs = settings.data_dir / "dbt" / "logs"
     args = [
@@ -101,6 +107,9 @@ def dbt_args(settings: Settings, command: str = "build", select: str | None = No
     ]
     if select:
         args += ["--select", select]
+    if dbt_vars:
+        # overrides of dbt_project.yml vars for this run (e.g. a sensitivity study)
+        args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
     return args
 
 
@@ -150,7 +159,9 @@ def _release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResult:
+def dbt_build(
+    settings: Settings, *, select: str | None = None, dbt_vars: dict[str, object] | None = None
+) -> DbtBuildResult:
     """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``."""
     from dbt.cli.main import dbtRunner
 
@@ -162,7 +173,7 @@ def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResul
 
     with _environment(dbt_env(settings)):
         try:
-            res = dbtRunner().invoke(dbt_args(settings, "build", select))
+            res = dbtRunner().invoke(dbt_args(settings, "build", select, dbt_vars))
         finally:
             _release_duckdb()
     elapsed = time.perf_counter() - started

@@ -9,7 +9,14 @@ from dashboards import data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
 DIRECTIONS = {"positive": "正向（越高越好）", "negative": "负向（越低越好）"}
-VALUE_STATUS = {"observed": "实测", "carried_forward": "沿用上期", "missing": "缺失"}
+VALUE_STATUS = {
+    "observed": "实测",
+    "inherited": "沿用区县值",
+    "carried_forward": "沿用上期",
+    # too few of the unit's records could be placed in it: not an observed 0
+    "unattributed": "无法归属到本单位（按缺失处理）",
+    "missing": "缺失",
+}
 
 with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与变化") as user:
     scope = user.scope
@@ -151,6 +158,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
                 "indicator_name": ("指标", ui.TEXT),
                 "raw_value": ("指标值", ui.NUM),
                 "unit": ("单位", ui.TEXT),
+                "attribution_coverage": ("归属率", ui.PCT),
                 "direction_label": ("方向", ui.TEXT),
                 "status_label": ("取值方式", ui.TEXT),
                 "normalised_value": ("标准化得分", ui.SCORE),
@@ -161,4 +169,9 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             },
             empty="该单位本月无指标构成数据。",
             key="index_components",
+        )
+        st.caption(
+            "归属率：本月应属于该单位的记录中，能按地址、网格或所填区域落到该单位的比例"
+            "（仅按记录统计的指标）。归属率过低的指标按缺失处理，其权重分配给其余指标，"
+            "不当作“零发生”。"
         )
