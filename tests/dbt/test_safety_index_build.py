@@ -9,6 +9,7 @@ warehouse can place in a street; 通州区 has none.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 
 import duckdb
@@ -222,3 +223,126 @@ def test_unattributed_street_weights_are_redistributed_and_still_add_up(
     # cases (2), complaints, grid disputes and the carried survey; not the 110 rate
     assert observed == 5
     assert coverage == pytest.approx(0.18 + 0.12 + 0.14 + 0.10 + 0.10)
+
+
+# ---------------------------------------------------------------- rank uncertainty
+
+
+def test_rank_interval_holds_the_published_rank_over_a_thousand_draws(
+    index_city: Settings,
+) -> None:
+    rows = query(
+        index_city,
+        "select region_key, month, rank, rank_p05, rank_p50, rank_p95, draws "
+        "from marts.mart_safety_index_uncertainty where rank is not null",
+    )
+    assert rows
+    for key, month, rank, p05, p50, p95, draws in rows:
+        assert draws == 1000, (key, month)
+        assert p05 <= rank <= p95 and p05 <= p50 <= p95, (key, month)
+    # the construction choices do move some ranks: not every interval is a point
+    assert any(p95 > p05 for *_, p05, _, p95, _ in rows)
+
+
+RECORD_CODES = (
+    "criminal_cases_per_10k",
+    "public_order_cases_per_10k",
+    "security_complaints_per_10k",
+    "grid_disputes_per_10k",
+)
+
+
+def draws_reaching_weight(settings: Settings, codes: tuple[str, ...]) -> tuple[int, int]:
+    """(draws whose weights of ``codes`` plus the survey, when carried forward, reach the
+    60% needed for a rank; draws carrying the survey forward)."""
+    marks = ", ".join("?" for _ in codes)
+    [(reaching, carried)] = query(
+        settings,
+        f"""
+        select count(*) filter (where available >= 0.6),
+               count(*) filter (where survey_option = 'carry_forward')
+        from (
+            select draw_id, survey_option,
+                   sum(weight) filter (
+                       where indicator_code in ({marks})
+                       or (indicator_code = 'public_safety_survey_pct'
+                           and survey_option = 'carry_forward')
+                   ) as available
+            from intermediate.int_safety_index_mc_draws
+            group by all
+        )
+        """,
+        list(codes),
+    )
+    return reaching, carried
+
+
+def test_without_carry_forward_streets_short_of_weight_drop_out_of_the_ranking(
+    index_city: Settings,
+) -> None:
+    # October: 崇川区's streets have the four record-based rates and the carried-forward
+    # survey (their 110 rate is unattributed); 通州区's streets the 110 rate as well.
+    # A draw ranks a street exactly when its own weights of what is available reach 60%.
+    without_110, carried = draws_reaching_weight(index_city, RECORD_CODES)
+    with_110, _ = draws_reaching_weight(index_city, (*RECORD_CODES, "incidents_110_per_10k"))
+    assert 400 < carried < 600 and without_110 < with_110 < 1000
+    rows = query(
+        index_city,
+        "select region_key, draws_ranked from marts.mart_safety_index_uncertainty "
+        "where month = '2026-10' and region_level = 'street'",
+    )
+    ranked = dict(rows)
+    for street in ("和平桥街道", "任港街道", "观音山街道"):
+        assert ranked[f"崇川区/{street}"] == without_110
+    assert ranked["通州区/金沙街道"] == with_110
+
+
+def test_sensitivity_names_the_choice_that_moves_ranks_most(index_city: Settings) -> None:
+    rows = query(
+        index_city,
+        "select choice, option, draws, mean_abs_rank_shift, first_order_index, choice_rank "
+        "from marts.mart_safety_index_sensitivity "
+        "where month = '2026-10' and region_level = 'street'",
+    )
+    choices = {choice for choice, *_ in rows}
+    assert choices == {"weights", "normalisation", "aggregation", "survey_carry_forward"}
+    for choice in choices:
+        options = [r for r in rows if r[0] == choice]
+        assert sum(draws for _, _, draws, *_ in options) == sum(
+            draws for c, _, draws, *_ in rows if c == "aggregation"
+        )
+        index = options[0][4]
+        assert index is None or -1e-9 <= index <= 1 + 1e-9
+    ranks = sorted({(c, r) for c, *_, r in rows})
+    assert sorted(r for _, r in ranks) == [1, 2, 3, 4]
+    top = next(c for c, r in ranks if r == 1)
+    top_index = next(i for c, _, _, _, i, _ in rows if c == top)
+    assert all(i is None or i <= top_index for *_, i, _ in rows)
+
+
+def test_interval_collapses_to_the_rank_when_every_choice_is_fixed(
+    index_city: Settings, tmp_path
+) -> None:
+    fixed = Settings(data_dir=tmp_path, warehouse=tmp_path / "warehouse.duckdb")
+    shutil.copy(index_city.warehouse, fixed.warehouse)
+    result = dbt_build(
+        fixed,
+        select="int_safety_index_mc_draws+",
+        dbt_vars={
+            "index_mc_draws": 50,
+            "index_mc_weight_spread": 0,
+            "index_mc_normalisations": ["minmax"],
+            "index_mc_aggregations": ["arithmetic"],
+            "index_mc_survey_options": ["carry_forward"],
+        },
+    )
+    assert result.success, result.summary
+    rows = query(
+        fixed,
+        "select region_key, month, rank, rank_p05, rank_p50, rank_p95, draws, draws_ranked, "
+        "rank_outside_draws from marts.mart_safety_index_uncertainty where rank is not null",
+    )
+    assert rows
+    for key, month, rank, p05, p50, p95, draws, ranked, outside in rows:
+        assert (p05, p50, p95) == (rank, rank, rank), (key, month)
+        assert draws == ranked == 50 and outside is False
