@@ -302,22 +302,39 @@ _CENTROIDS = """
 
 
 def index_units(scope: Scope, month: str, level: str, district: str | None = None) -> pd.DataFrame:
-    """Index of every district (level='district') or street of a month, ranked, with centroids."""
+    """Index of every district (level='district') or street of a month, ranked, with centroids
+    and the rank's 5-95% interval over the construction choices."""
     sql = f"""
         with {_CENTROIDS}
         select i.region_key, i.region_name, i.district, i.street, i.safety_index, i.grade,
                i.rank, i.units_ranked, i.index_change_mom, i.rank_change_mom, i.population,
-               i.weight_coverage, c.lon, c.lat
+               i.weight_coverage, c.lon, c.lat,
+               u.rank_p05, u.rank_p50, u.rank_p95, u.rank_change_within_interval
         from marts.mart_safety_index i
         left join centroids c
           on c.level = i.region_level and c.district = i.district
          and c.street is not distinct from i.street
+        left join marts.mart_safety_index_uncertainty u on u.index_id = i.index_id
         where i.month = ? and i.region_level = ?
           and (cast(? as varchar) is null or i.district = ?)
           and {in_scope("i.district")}
         order by i.rank nulls last, i.region_key
     """
     return query(sql, [month, level, district, district, *scope.params()])
+
+
+def index_sensitivity(month: str, level: str) -> pd.DataFrame:
+    """Which construction choice moves the ranks of a level most in a month, one row per
+    choice (strongest first). Aggregates over every unit of the level: no district rows."""
+    sql = """
+        select choice, choice_name, first_order_index, choice_rank,
+               max(mean_abs_rank_shift) - min(mean_abs_rank_shift) as shift_range
+        from marts.mart_safety_index_sensitivity
+        where month = ? and region_level = ?
+        group by choice, choice_name, first_order_index, choice_rank
+        order by choice_rank
+    """
+    return query(sql, [month, level])
 
 
 def headline_index(scope: Scope, months: int = 12) -> pd.DataFrame:

@@ -362,6 +362,42 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
         from ranked r join marts.dim_region g using (region_key)
         """
     )
+    # Rank uncertainty: an interval around each rank; sensitivity of the ranks by choice.
+    ex(
+        """
+        create table marts.mart_safety_index_uncertainty as
+        select index_id, month_start, month, region_level, region_key, region_name,
+               district, street, safety_index, rank, units_ranked,
+               greatest(rank - 1, 1) as rank_p05, rank as rank_p50,
+               least(rank + 2, units_ranked) as rank_p95, 1000 as draws, 1000 as draws_ranked,
+               false as rank_outside_draws, rank_change_mom, rank + rank_change_mom as previous_rank,
+               rank + rank_change_mom between greatest(rank - 1, 1)
+                   and least(rank + 2, units_ranked) as rank_change_within_interval
+        from marts.mart_safety_index
+        """
+    )
+    ex(
+        """
+        create table marts.mart_safety_index_sensitivity as
+        with c(choice, choice_name, option, option_name, shift, first_order_index) as (
+            values ('normalisation', '标准化方法', 'minmax', '极差标准化', 0.8, 0.35),
+                   ('normalisation', '标准化方法', 'rank', '排序百分位', 1.6, 0.35),
+                   ('aggregation', '合成方法', 'arithmetic', '加权算术平均', 0.9, 0.2),
+                   ('aggregation', '合成方法', 'geometric', '加权几何平均', 1.3, 0.2),
+                   ('weights', '指标权重', 'Q1', '权重偏离第1档', 1.0, 0.05),
+                   ('survey_carry_forward', '公众安全感沿用上期', 'carry_forward',
+                    '沿用上期调查值', 1.0, 0.1)
+        )
+        select month || '|' || l.region_level || '|' || choice || '|' || option
+                   as sensitivity_id,
+               m.month_start, m.month, l.region_level, choice, choice_name, option,
+               option_name, 500 as draws, shift as mean_abs_rank_shift, first_order_index,
+               dense_rank() over (partition by m.month, l.region_level
+                                  order by first_order_index desc) as choice_rank
+        from c cross join months m
+        cross join (values ('district'), ('street')) l(region_level)
+        """
+    )
     ex(
         """
         create table marts.mart_alerts as

@@ -44,6 +44,19 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         ui.done()
 
     units = data.index_units(scope, month, level, district)
+    if not units.empty:
+        units = units.assign(
+            rank_interval=[
+                fmt.rank_interval(lo, hi)
+                for lo, hi in zip(units["rank_p05"], units["rank_p95"], strict=True)
+            ],
+            rank_change_label=[
+                fmt.rank_change(change, within)
+                for change, within in zip(
+                    units["rank_change_mom"], units["rank_change_within_interval"], strict=True
+                )
+            ],
+        )
     label = LEVEL_LABELS[level]
     period = fmt.month(month)
 
@@ -65,16 +78,30 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             units,
             {
                 "rank": ("排名", ui.COUNT),
+                "rank_interval": ("排名区间（90%）", ui.TEXT),
                 "region_name": (label, ui.TEXT),
                 **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
                 "safety_index": ("指数（分）", ui.SCORE),
                 "grade": ("等级", ui.TEXT),
                 "index_change_mom": ("环比（分）", ui.SIGNED),
+                "rank_change_label": ("位次变化", ui.TEXT),
             },
             empty=f"{period}无{label}指数。",
             key="index_ranking",
             height=420,
         )
+        st.caption(
+            "排名区间：在指标权重、标准化方法、合成方法和调查值沿用方式的多种合理选择下"
+            "（蒙特卡洛模拟），该单位排名的5%—95%范围；上月名次落在本月区间内的位次变化"
+            f"标注为“{fmt.NOISE_LABEL}”。"
+        )
+        sens = data.index_sensitivity(month, level)
+        if not sens.empty and sens["first_order_index"].notna().any():
+            top = sens.iloc[0]
+            st.caption(
+                f"对排名影响最大的构成选择：{top['choice_name']}"
+                f"（一阶敏感度 {float(top['first_order_index']):.2f}）。"
+            )
 
     # ---- movers
     st.subheader(f"环比变化最大的{label}（{period}，与上月相比）")
@@ -88,7 +115,8 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
             "safety_index": ("指数（分）", ui.SCORE),
             "index_change_mom": ("环比（分）", ui.SIGNED),
-            "rank_change_mom": ("位次变化", ui.COUNT),
+            "rank_change_label": ("位次变化", ui.TEXT),
+            "rank_interval": ("排名区间（90%）", ui.TEXT),
         }
         with up:
             st.markdown("**上升最多**")
@@ -121,7 +149,8 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         st.markdown(
             f"**{names[unit_key]}**：{fmt.score(row['safety_index'])}分（{row['grade'] or '—'}），"
             f"第{int(row['rank']) if pd.notna(row['rank']) else '—'}名/"
-            f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}，"
+            f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}"
+            f"（排名区间 {row['rank_interval']}），"
             f"环比 {fmt.signed(row['index_change_mom'])} 分"
         )
         a, b = st.columns(2)
