@@ -68,6 +68,33 @@ def _months(last: str, n: int) -> list[str]:
     return out[::-1]
 
 
+def street_centres() -> list[tuple[str, str, float, float]]:
+    """(district, street, lon, lat) of the hand-made regions (as placed in the snapshot)."""
+    return [
+        (d, s, lon + 0.03 * i, lat + 0.02 * i)
+        for d, (lon, lat, streets) in DISTRICTS.items()
+        for i, s in enumerate(streets)
+    ]
+
+
+def write_boundaries(data_dir: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """``data_dir/boundaries.geojson`` for the hand-made regions, drawn by the simulator's
+    boundary builder; the region keys in ``leave_out`` get no polygon."""
+    import polars as pl
+
+    from ingest.sample import boundaries
+
+    centres = pl.DataFrame(
+        street_centres(), schema=["district", "street", "lon", "lat"], orient="row"
+    )
+    collection = boundaries.build(centres)
+    collection["features"] = [
+        f for f in collection["features"] if f["properties"]["region_key"] not in leave_out
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return boundaries.write(collection, data_dir)
+
+
 def build_snapshot(
     path: Path,
     size: Size = SMALL,

@@ -8,12 +8,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from dashboards import browser, serve
-from dashboards.synthetic import DISTRICTS
-from ingest.sample import boundaries
+from dashboards.synthetic import write_boundaries
 from ingest.settings import Settings
 from tests.dashboards.dashboards_testlib import PASSWORDS
 from tests.dashboards.test_e2e import ARTIFACTS, assert_no_exception, body_text
@@ -28,19 +26,8 @@ pytestmark = [
 def map_server(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("map_e2e")
     os.symlink(snapshot_root / "published", data_dir / "published")
-    rows = [
-        (district, street, lon + 0.05 * (i % 2), lat + 0.05 * (i // 2))
-        for district, (lon, lat, streets) in DISTRICTS.items()
-        for i, street in enumerate(streets)
-    ]
-    collection = boundaries.build(
-        pl.DataFrame(rows, schema=["district", "street", "lon", "lat"], orient="row")
-    )
     # the sample's layout: boundaries.geojson in the data dir (no PINGAN_BOUNDARIES)
-    collection["features"] = [
-        f for f in collection["features"] if f["properties"]["region_key"] != "海门区"
-    ]
-    boundaries.write(collection, data_dir)
+    write_boundaries(data_dir, leave_out=("海门区",))
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
     port = serve.free_port()
     proc = serve.start(

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
 import pytest
 
-from dashboards.synthetic import DISTRICTS
-from ingest.sample import boundaries
+from dashboards.synthetic import DISTRICTS, write_boundaries
 from tests.dashboards.test_pages import open_page, start
 
 LEFT_OUT = "海门区/临江镇"  # a street whose polygon the file lacks
@@ -18,20 +16,10 @@ LEFT_OUT = "海门区/临江镇"  # a street whose polygon the file lacks
 
 @pytest.fixture
 def boundary_file(dash_settings, tmp_path, monkeypatch):
-    rows = [
-        (district, street, lon + 0.05 * (i % 2), lat + 0.05 * (i // 2))
-        for district, (lon, lat, streets) in DISTRICTS.items()
-        for i, street in enumerate(streets)
-    ]
-    centres = pl.DataFrame(rows, schema=["district", "street", "lon", "lat"], orient="row")
-    collection = boundaries.build(centres)
-    collection["features"] = [
-        f for f in collection["features"] if f["properties"]["region_key"] != LEFT_OUT
-    ]
-    path = tmp_path / "own_city.geojson"
-    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    # a real city's own file, named by PINGAN_BOUNDARIES
+    path = write_boundaries(tmp_path / "own_city", leave_out=(LEFT_OUT,))
     monkeypatch.setenv("PINGAN_BOUNDARIES", str(path))
-    return collection
+    return path
 
 
 def geoshape_values(at) -> list[dict]:
