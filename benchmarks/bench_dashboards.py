@@ -140,12 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tmp = None
     if args.synthetic:
-        from dashboards.synthetic import CITY, build_snapshot
+        from dashboards.synthetic import CITY, build_snapshot, write_boundaries
 
         tmp = tempfile.TemporaryDirectory(prefix="pingan-bench-")
         settings = Settings(data_dir=Path(tmp.name), warehouse=Path(tmp.name) / "wh.duckdb")
         print("building a city-sized synthetic snapshot ...", file=sys.stderr)
         build_snapshot(settings.published_warehouse, CITY)
+        write_boundaries(settings.data_dir)  # the map page draws polygons, as on a real city
         source = "synthetic (dashboards/synthetic.py, CITY size)"
     else:
         settings = load_settings()

@@ -70,6 +70,7 @@ PAGES = {
         url_path="lead",
         visibility="hidden",
     ),
+    "map": st.Page("pages/map.py", title="地图", icon=":material/map:"),
     "alerts": st.Page(
         "pages/alerts.py", title="预警提示单", icon=":material/notification_important:"
     ),

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # Titles of the pages in the sidebar, in order (the lead detail page is reached from a lead).
-PAGES = ("总览", "平安稳定指数", "办结率", "群租房预警", "预警提示单", "数据质量")
+PAGES = ("总览", "平安稳定指数", "办结率", "群租房预警", "地图", "预警提示单", "数据质量")
 
 
 def chromium_path() -> Path | None:

@@ -334,7 +334,8 @@ _CENTROIDS = """
 
 
 def index_units(scope: Scope, month: str, level: str, district: str | None = None) -> pd.DataFrame:
-    """Index of every district (level='district') or street of a month, ranked, with centroids."""
+    """Index of every district (level='district') or street of a month, ranked, with centroids
+    and the rank's 5-95% interval over the construction choices (withheld with the rank)."""
     _require_city_wide(scope, "safety_index")
     # The mart ranks among all units of the level; without ``index_rank`` published an
     # officer's units are ranked among themselves (window functions run after the
@@ -349,18 +350,38 @@ def index_units(scope: Scope, month: str, level: str, district: str | None = Non
                     else count(i.safety_index) over () end as units_ranked,
                i.index_change_mom,
                case when ? then i.rank_change_mom end as rank_change_mom,
-               i.population, i.weight_coverage, c.lon, c.lat
+               i.population, i.weight_coverage, c.lon, c.lat,
+               case when ? then u.rank_p05 end as rank_p05,
+               case when ? then u.rank_p50 end as rank_p50,
+               case when ? then u.rank_p95 end as rank_p95,
+               case when ? then u.rank_change_within_interval end as rank_change_within_interval
         from marts.mart_safety_index i
         left join centroids c
           on c.level = i.region_level and c.district = i.district
          and c.street is not distinct from i.street
+        left join marts.mart_safety_index_uncertainty u on u.index_id = i.index_id
         where i.month = ? and i.region_level = ?
           and (cast(? as varchar) is null or i.district = ?)
           and {in_scope("i.district")}
         order by rank nulls last, i.region_key
     """
-    ranks = [city_wide(scope, "index_rank")] * 3
+    # the rank interval is a rank among all units too: shown only where ranks are
+    ranks = [city_wide(scope, "index_rank")] * 7
     return query(sql, [*ranks, month, level, district, district, *scope.params()])
+
+
+def index_sensitivity(month: str, level: str) -> pd.DataFrame:
+    """Which construction choice moves the ranks of a level most in a month, one row per
+    choice (strongest first). Aggregates over every unit of the level: no district rows."""
+    sql = """
+        select choice, choice_name, first_order_index, choice_rank,
+               max(mean_abs_rank_shift) - min(mean_abs_rank_shift) as shift_range
+        from marts.mart_safety_index_sensitivity
+        where month = ? and region_level = ?
+        group by choice, choice_name, first_order_index, choice_rank
+        order by choice_rank
+    """
+    return query(sql, [month, level])
 
 
 def headline_index(scope: Scope, months: int = 12) -> pd.DataFrame:
@@ -418,8 +439,8 @@ def unit_components(scope: Scope, region_key: str, month: str) -> pd.DataFrame:
             group by indicator_code, region_level
         )
         select c.indicator_code, c.indicator_name, c.unit, c.direction, c.raw_value,
-               c.value_status, c.normalised_value, c.weight, c.effective_weight,
-               c.contribution, a.avg_contribution,
+               c.value_status, c.attribution_coverage, c.normalised_value, c.weight,
+               c.effective_weight, c.contribution, a.avg_contribution,
                c.contribution - a.avg_contribution as gap
         from marts.mart_safety_index_components c
         join level_avg a using (indicator_code, region_level)

@@ -143,3 +143,28 @@ def plain(value: Any) -> str:
         return MISSING
     text = _AUTOLINK.sub(lambda m: m.group(0)[0] + _WORD_JOINER + m.group(0)[1:], str(value))
     return text.translate(_ESCAPE)
+
+
+def rank_interval(low: Any, high: Any) -> str:
+    """A rank's uncertainty interval: ``第2—5名`` (``第3名`` when it is a point)."""
+    if missing(low) or missing(high):
+        return MISSING
+    lo, hi = int(low), int(high)
+    return f"第{lo}名" if lo == hi else f"第{lo}—{hi}名"
+
+
+# A rank change that stays inside the rank's uncertainty interval.
+NOISE_LABEL = "变化在误差范围内"
+
+
+def rank_change(change: Any, within_interval: Any) -> str:
+    """位次变化 in words (``change`` = previous rank - rank); a change that stays inside
+    this month's rank interval (mart_safety_index_uncertainty) is labelled as noise."""
+    if missing(change):
+        return MISSING
+    steps = int(change)
+    if steps == 0:
+        return "持平"
+    moved = f"上升{steps}位" if steps > 0 else f"下降{-steps}位"
+    noise = not missing(within_interval) and bool(within_interval)
+    return f"{moved}（{NOISE_LABEL}）" if noise else moved

@@ -68,6 +68,33 @@ def _months(last: str, n: int) -> list[str]:
     return out[::-1]
 
 
+def street_centres() -> list[tuple[str, str, float, float]]:
+    """(district, street, lon, lat) of the hand-made regions (as placed in the snapshot)."""
+    return [
+        (d, s, lon + 0.03 * i, lat + 0.02 * i)
+        for d, (lon, lat, streets) in DISTRICTS.items()
+        for i, s in enumerate(streets)
+    ]
+
+
+def write_boundaries(data_dir: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """``data_dir/boundaries.geojson`` for the hand-made regions, drawn by the simulator's
+    boundary builder; the region keys in ``leave_out`` get no polygon."""
+    import polars as pl
+
+    from ingest.sample import boundaries
+
+    centres = pl.DataFrame(
+        street_centres(), schema=["district", "street", "lon", "lat"], orient="row"
+    )
+    collection = boundaries.build(centres)
+    collection["features"] = [
+        f for f in collection["features"] if f["properties"]["region_key"] not in leave_out
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return boundaries.write(collection, data_dir)
+
+
 def build_snapshot(
     path: Path,
     size: Size = SMALL,
@@ -328,7 +355,7 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                month_start, month, region_level, region_key, region_name, district, street,
                code as indicator_code, name as indicator_name, unit, direction,
                round(normalised_value / 10, 2) as raw_value, 'observed' as value_status,
-               normalised_value, weight, weight as effective_weight,
+               1.0 as attribution_coverage, normalised_value, weight, weight as effective_weight,
                weight * normalised_value as contribution
         from base
         """
@@ -360,6 +387,42 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                null::double as index_change_yoy,
                5 as indicators_total, 1.0 as weight_coverage
         from ranked r join marts.dim_region g using (region_key)
+        """
+    )
+    # Rank uncertainty: an interval around each rank; sensitivity of the ranks by choice.
+    ex(
+        """
+        create table marts.mart_safety_index_uncertainty as
+        select index_id, month_start, month, region_level, region_key, region_name,
+               district, street, safety_index, rank, units_ranked,
+               greatest(rank - 1, 1) as rank_p05, rank as rank_p50,
+               least(rank + 2, units_ranked) as rank_p95, 1000 as draws, 1000 as draws_ranked,
+               false as rank_outside_draws, rank_change_mom, rank + rank_change_mom as previous_rank,
+               rank + rank_change_mom between greatest(rank - 1, 1)
+                   and least(rank + 2, units_ranked) as rank_change_within_interval
+        from marts.mart_safety_index
+        """
+    )
+    ex(
+        """
+        create table marts.mart_safety_index_sensitivity as
+        with c(choice, choice_name, option, option_name, shift, first_order_index) as (
+            values ('normalisation', '标准化方法', 'minmax', '极差标准化', 0.8, 0.35),
+                   ('normalisation', '标准化方法', 'rank', '排序百分位', 1.6, 0.35),
+                   ('aggregation', '合成方法', 'arithmetic', '加权算术平均', 0.9, 0.2),
+                   ('aggregation', '合成方法', 'geometric', '加权几何平均', 1.3, 0.2),
+                   ('weights', '指标权重', 'Q1', '权重偏离第1档', 1.0, 0.05),
+                   ('survey_carry_forward', '公众安全感沿用上期', 'carry_forward',
+                    '沿用上期调查值', 1.0, 0.1)
+        )
+        select month || '|' || l.region_level || '|' || choice || '|' || option
+                   as sensitivity_id,
+               m.month_start, m.month, l.region_level, choice, choice_name, option,
+               option_name, 500 as draws, shift as mean_abs_rank_shift, first_order_index,
+               dense_rank() over (partition by m.month, l.region_level
+                                  order by first_order_index desc) as choice_rank
+        from c cross join months m
+        cross join (values ('district'), ('street')) l(region_level)
         """
     )
     ex(

@@ -10,6 +10,7 @@ environment variables ``profiles.yml`` and ``dbt_project.yml`` read
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -84,6 +85,7 @@ def dbt_args(
     command: str = "build",
     select: str | None = None,
     exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
 ) -> list[str]:
     target = settings.data_dir / "dbt" / "target"
     logs = settings.data_dir / "dbt" / "logs"
@@ -109,6 +111,9 @@ def dbt_args(
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
+    if dbt_vars:
+        # overrides of dbt_project.yml vars for this run (e.g. a sensitivity study)
+        args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
     return args
 
 
@@ -164,7 +169,9 @@ def _release_duckdb() -> None:
 LEADS_SELECT = "source:leads+"
 
 
-def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResult:
+def dbt_build(
+    settings: Settings, *, select: str | None = None, dbt_vars: dict[str, object] | None = None
+) -> DbtBuildResult:
     """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``.
 
     Without ``select``: everything but the lead scoring, then the lead model's training
@@ -177,8 +184,8 @@ def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResul
         failure = NodeFailure("warehouse", "warehouse", "error", problem)
         return DbtBuildResult(False, failure.line(), [failure], time.perf_counter() - started)
     if select:
-        return _invoke(settings, started, select=select)
-    first = _invoke(settings, started, exclude=LEADS_SELECT)
+        return _invoke(settings, started, select=select, dbt_vars=dbt_vars)
+    first = _invoke(settings, started, exclude=LEADS_SELECT, dbt_vars=dbt_vars)
     if not first.success:
         return first
     from orchestration.defs.leads.train import train_group_rental_model
@@ -191,7 +198,7 @@ def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResul
         first.success = False
         first.summary = failure.line()
         return first
-    second = _invoke(settings, started, select=LEADS_SELECT)
+    second = _invoke(settings, started, select=LEADS_SELECT, dbt_vars=dbt_vars)
     counts = dict(first.counts)
     for key, n in second.counts.items():
         counts[key] = counts.get(key, 0) + n
@@ -207,13 +214,18 @@ def dbt_build(settings: Settings, *, select: str | None = None) -> DbtBuildResul
 
 
 def _invoke(
-    settings: Settings, started: float, *, select: str | None = None, exclude: str | None = None
+    settings: Settings,
+    started: float,
+    *,
+    select: str | None = None,
+    exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
 ) -> DbtBuildResult:
     from dbt.cli.main import dbtRunner
 
     with _environment(dbt_env(settings)):
         try:
-            res = dbtRunner().invoke(dbt_args(settings, "build", select, exclude))
+            res = dbtRunner().invoke(dbt_args(settings, "build", select, exclude, dbt_vars))
         finally:
             _release_duckdb()
     elapsed = time.perf_counter() - started

@@ -9,7 +9,14 @@ from dashboards import data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
 DIRECTIONS = {"positive": "正向（越高越好）", "negative": "负向（越低越好）"}
-VALUE_STATUS = {"observed": "实测", "carried_forward": "沿用上期", "missing": "缺失"}
+VALUE_STATUS = {
+    "observed": "实测",
+    "inherited": "沿用区县值",
+    "carried_forward": "沿用上期",
+    # too few of the unit's records could be placed in it: not an observed 0
+    "unattributed": "无法归属到本单位（按缺失处理）",
+    "missing": "缺失",
+}
 
 with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与变化") as user:
     scope = user.scope
@@ -37,6 +44,19 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         ui.done()
 
     units = data.index_units(scope, month, level, district)
+    if not units.empty:
+        units = units.assign(
+            rank_interval=[
+                fmt.rank_interval(lo, hi)
+                for lo, hi in zip(units["rank_p05"], units["rank_p95"], strict=True)
+            ],
+            rank_change_label=[
+                fmt.rank_change(change, within)
+                for change, within in zip(
+                    units["rank_change_mom"], units["rank_change_within_interval"], strict=True
+                )
+            ],
+        )
     label = LEVEL_LABELS[level]
     period = fmt.month(month)
 
@@ -58,16 +78,30 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             units,
             {
                 "rank": ("排名", ui.COUNT),
+                "rank_interval": ("排名区间（90%）", ui.TEXT),
                 "region_name": (label, ui.TEXT),
                 **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
                 "safety_index": ("指数（分）", ui.SCORE),
                 "grade": ("等级", ui.TEXT),
                 "index_change_mom": ("环比（分）", ui.SIGNED),
+                "rank_change_label": ("位次变化", ui.TEXT),
             },
             empty=f"{period}无{label}指数。",
             key="index_ranking",
             height=420,
         )
+        st.caption(
+            "排名区间：在指标权重、标准化方法、合成方法和调查值沿用方式的多种合理选择下"
+            "（蒙特卡洛模拟），该单位排名的5%—95%范围；上月名次落在本月区间内的位次变化"
+            f"标注为“{fmt.NOISE_LABEL}”。"
+        )
+        sens = data.index_sensitivity(month, level)
+        if not sens.empty and sens["first_order_index"].notna().any():
+            top = sens.iloc[0]
+            st.caption(
+                f"对排名影响最大的构成选择：{top['choice_name']}"
+                f"（一阶敏感度 {float(top['first_order_index']):.2f}）。"
+            )
 
     # ---- movers
     st.subheader(f"环比变化最大的{label}（{fmt.plain(period)}，与上月相比）")
@@ -81,7 +115,8 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             **({"district": ("所属区县", ui.TEXT)} if level == "street" else {}),
             "safety_index": ("指数（分）", ui.SCORE),
             "index_change_mom": ("环比（分）", ui.SIGNED),
-            "rank_change_mom": ("位次变化", ui.COUNT),
+            "rank_change_label": ("位次变化", ui.TEXT),
+            "rank_interval": ("排名区间（90%）", ui.TEXT),
         }
         with up:
             st.markdown("**上升最多**")
@@ -115,7 +150,8 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             f"**{fmt.plain(names[unit_key])}**：{fmt.score(row['safety_index'])}分"
             f"（{fmt.plain(row['grade'] or None)}），"
             f"第{int(row['rank']) if pd.notna(row['rank']) else '—'}名/"
-            f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}，"
+            f"{int(row['units_ranked']) if pd.notna(row['units_ranked']) else '—'}"
+            f"（排名区间 {row['rank_interval']}），"
             f"环比 {fmt.signed(row['index_change_mom'])} 分"
         )
         a, b = st.columns(2)
@@ -152,6 +188,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
                 "indicator_name": ("指标", ui.TEXT),
                 "raw_value": ("指标值", ui.NUM),
                 "unit": ("单位", ui.TEXT),
+                "attribution_coverage": ("归属率", ui.PCT),
                 "direction_label": ("方向", ui.TEXT),
                 "status_label": ("取值方式", ui.TEXT),
                 "normalised_value": ("标准化得分", ui.SCORE),
@@ -162,4 +199,9 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             },
             empty="该单位本月无指标构成数据。",
             key="index_components",
+        )
+        st.caption(
+            "归属率：本月应属于该单位的记录中，能按地址、网格或所填区域落到该单位的比例"
+            "（仅按记录统计的指标）。归属率过低的指标按缺失处理，其权重分配给其余指标，"
+            "不当作“零发生”。"
         )

@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, city, deliver, feedback, reference, swings, vocab
+from ingest.sample import activity, boundaries, city, deliver, feedback, reference, swings, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
 from ingest.sample.world import World, default_world
 
@@ -246,6 +246,14 @@ def generate(
     _write_truth(truth, c, recs, summary, log)
     s.swings.write_truth(truth)
     w.write(truth)
+    # district and street polygons (what PINGAN_BOUNDARIES points a real city at)
+    boundaries.write(
+        boundaries.build(
+            boundaries.street_centres(c.streets, c.compounds, c.grids),
+            c.compounds.select("lon", "lat"),
+        ),
+        out_dir,
+    )
     summary.seconds = time.perf_counter() - t0
     say(f"done in {summary.seconds:.1f} s: {summary.files} files, {summary.total_rows:,} rows")
     return summary

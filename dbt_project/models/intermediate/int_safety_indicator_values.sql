@@ -5,9 +5,20 @@
 --   inherited        a district-only indicator (department report, survey) on a street row;
 --   carried_forward  a quarterly survey value carried into later months
 --                    (at most var index_carry_forward_months);
+--   unattributed     computed from records, but too few of the records that belong to
+--                    the unit could be placed in a unit of its level (attribution_coverage
+--                    below var index_min_attribution_coverage): a count that misses most
+--                    of its records is not an observed low value, so it is treated as
+--                    missing (no value, weight redistributed);
 --   missing          no value: the weight is redistributed (see mart_safety_index).
 -- base_count is what the value rests on: the number of events of a per-10k rate, the
 -- hazards due of the rectification rate, the respondents of the survey.
+-- attribution_coverage (record-based indicators only, else null) is the estimated share
+-- of the unit's records of the month that the warehouse could place in it:
+--   district: the share of the city's records placed in a known district (the others
+--             cannot be told apart, so every district gets the same share);
+--   street:   its district's share times the share of the district's records placed in
+--             a known street of that district.
 with
 
 streets as (
@@ -143,6 +154,43 @@ counts as (
     group by 1, 2, 3, 4
 ),
 
+-- where each record of the month could be placed: a known district, a known street
+placed as (
+    select
+        e.indicator_code,
+        e.month_start,
+        d.region_key as district_key,
+        s.region_key as street_key
+    from record_events as e
+    left join units as d
+        on d.region_level = 'district'
+        and e.district = d.district
+    left join units as s
+        on s.region_level = 'street'
+        and e.district = s.district
+        and e.street = s.street
+),
+
+district_attribution as (
+    select
+        indicator_code,
+        month_start,
+        count(district_key) * 1.0 / count(*) as district_coverage
+    from placed
+    group by 1, 2
+),
+
+street_attribution as (
+    select
+        indicator_code,
+        month_start,
+        district_key,
+        count(street_key) * 1.0 / count(*) as street_share
+    from placed
+    where district_key is not null
+    group by 1, 2, 3
+),
+
 -- months in which each source system delivered anything at all
 covered as (
     select distinct
@@ -189,7 +237,16 @@ from_records as (
             when g.indicator_code = 'hazard_rectification_rate' then n.denominator
             else coalesce(n.numerator, 0)
         end as base_count,
-        cast(null as varchar) as forced_status
+        cast(null as varchar) as forced_status,
+        -- no record of the month at all: nothing was left unplaced
+        case
+            when c.source is not null then
+                coalesce(da.district_coverage, 1.0)
+                * case
+                    when g.region_level = 'street' then coalesce(sa.street_share, 1.0)
+                    else 1.0
+                end
+        end as attribution_coverage
     from grid_values as g
     left join covered as c
         on g.source = c.source
@@ -199,7 +256,35 @@ from_records as (
         and g.region_key = n.region_key
         and g.indicator_code = n.indicator_code
         and g.month_start = n.month_start
+    left join district_attribution as da
+        on g.indicator_code = da.indicator_code
+        and g.month_start = da.month_start
+    left join street_attribution as sa
+        on g.indicator_code = sa.indicator_code
+        and g.month_start = sa.month_start
+        and g.district = sa.district_key
     where g.source not in ('reference_indicators', 'reference_safety_survey')
+),
+
+from_records_checked as (
+    -- a value resting on too small a share of its records is not published
+    select
+        region_level,
+        region_key,
+        month_start,
+        indicator_code,
+        case
+            when attribution_coverage >= {{ var('index_min_attribution_coverage') }}
+                then raw_value
+        end as raw_value,
+        base_count,
+        case
+            when raw_value is not null
+                and attribution_coverage < {{ var('index_min_attribution_coverage') }}
+                then 'unattributed'
+        end as forced_status,
+        attribution_coverage
+    from from_records
 ),
 
 reported as (
@@ -227,7 +312,8 @@ from_reports as (
         r.value as base_count,
         case
             when r.value is not null and g.region_level = 'street' then 'inherited'
-        end as forced_status
+        end as forced_status,
+        cast(null as double) as attribution_coverage
     from grid_values as g
     left join units as d
         on d.region_level = 'district'
@@ -291,7 +377,8 @@ from_survey as (
                 and s.months_after_start <= 2 + {{ var('index_carry_forward_months') }}
                 then 'carried_forward'
             when s.months_after_start <= 2 and g.region_level = 'street' then 'inherited'
-        end as forced_status
+        end as forced_status,
+        cast(null as double) as attribution_coverage
     from grid_values as g
     left join survey_matches as s
         on g.region_level = s.region_level
@@ -302,7 +389,7 @@ from_survey as (
 ),
 
 unioned as (
-    select * from from_records
+    select * from from_records_checked
     union all
     select * from from_reports
     union all
@@ -322,9 +409,11 @@ final as (
         v.raw_value,
         case when v.raw_value is not null then v.base_count end as base_count,
         case
+            when v.forced_status = 'unattributed' then 'unattributed'
             when v.raw_value is null then 'missing'
             else coalesce(v.forced_status, 'observed')
-        end as value_status
+        end as value_status,
+        v.attribution_coverage
     from grid_values as g
     inner join unioned as v
         on g.region_level = v.region_level

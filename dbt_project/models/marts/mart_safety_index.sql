@@ -24,7 +24,8 @@ scores as (
             when max(weight_coverage) >= {{ var('index_min_weight_coverage') }}
                 then sum(contribution)
         end as safety_index,
-        sum(case when value_status <> 'missing' then 1 else 0 end) as indicators_observed,
+        sum(case when value_status not in ('missing', 'unattributed') then 1 else 0 end)
+            as indicators_observed,
         count(*) as indicators_total,
         max(weight_coverage) as weight_coverage
     from components

@@ -1,6 +1,8 @@
 -- Normalised, weighted indicators of the safety index (OECD/JRC composite indicator):
 -- min-max (optionally winsorised) normalisation per level across all units and months,
--- reversed for negative indicators; weights of missing indicators redistributed.
+-- reversed for negative indicators; weights of missing indicators (including values
+-- whose records could not be placed in the unit: value_status 'unattributed')
+-- redistributed.
 with
 
 values_ as (
@@ -20,7 +22,7 @@ bounds as (
         percentile_cont(0.05) within group (order by v.raw_value) as p05_value,
         percentile_cont(0.95) within group (order by v.raw_value) as p95_value
     from values_ as v
-    where v.value_status <> 'missing'
+    where v.raw_value is not null
     group by 1, 2
 ),
 
@@ -98,6 +100,7 @@ final as (
         raw_value,
         base_count,
         value_status,
+        attribution_coverage,
         normalised_value,
         weight,
         case

@@ -1,0 +1,50 @@
+"""The safety-index page shows how each value was obtained and how much of it could be
+placed in the unit (attribution coverage), through AppTest on the synthetic snapshot."""
+
+from __future__ import annotations
+
+from dashboards import data, fmt
+from tests.dashboards.test_pages import open_page, start
+
+
+def test_components_show_attribution_coverage_beside_the_value(dash_settings):
+    at = open_page(start("leader"), "safety_index")
+    assert not at.error
+    components = next(df for df in at.dataframe if "attribution_coverage" in df.value.columns)
+    shown = components.value
+    columns = list(shown.columns)
+    assert columns.index("attribution_coverage") == columns.index("raw_value") + 2  # after 单位
+    assert set(shown["attribution_coverage"]) == {"100.0%"}
+    assert any("归属率" in c.value for c in at.caption)
+
+
+def test_ranking_shows_each_rank_with_its_interval_and_labels_noise(dash_settings):
+    at = open_page(start("leader"), "safety_index")
+    ranking = next(df for df in at.dataframe if "rank_interval" in df.value.columns).value
+    units = data.index_units(data.Scope("leader"), data.index_months()[-1], "district")
+    expected = {
+        name: fmt.rank_interval(lo, hi)
+        for name, lo, hi in zip(
+            units["region_name"], units["rank_p05"], units["rank_p95"], strict=True
+        )
+    }
+    assert dict(zip(ranking["region_name"], ranking["rank_interval"], strict=True)) == expected
+    labels = dict(zip(ranking["region_name"], ranking["rank_change_label"], strict=True))
+    for _, unit in units.iterrows():
+        shown = labels[unit["region_name"]]
+        moved = not fmt.missing(unit["rank_change_mom"]) and unit["rank_change_mom"] != 0
+        within = unit["rank_change_within_interval"]
+        if moved and not fmt.missing(within) and within:
+            assert shown.endswith("（变化在误差范围内）"), shown
+        else:
+            assert "误差" not in shown, shown
+    assert any("误差范围内" in v for v in labels.values())
+    assert any(c.value.startswith("对排名影响最大的构成选择：标准化方法") for c in at.caption)
+
+
+def test_rank_change_label_words() -> None:
+    assert fmt.rank_change(2, True) == "上升2位（变化在误差范围内）"
+    assert fmt.rank_change(-3, False) == "下降3位"
+    assert fmt.rank_change(0, True) == "持平"
+    assert fmt.rank_change(None, None) == "—"
+    assert fmt.rank_interval(2, 2) == "第2名" and fmt.rank_interval(1, 4) == "第1—4名"
