@@ -347,9 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             pooled += pairs
             # written after every world: a long bench interrupted still leaves its figures
             write_result(args.result, payload(args, worlds, pooled, eval_city))
-    result = payload(args, worlds, pooled, eval_city)
-    write_result(args.result, result)
-    print("\n".join(leads_section(json.loads(json.dumps(result, default=str)))))
+    path = write_result(args.result, payload(args, worlds, pooled, eval_city))
+    print("\n".join(leads_section(json.loads(path.read_text(encoding="utf-8")))))
     return 0 if all(w["run"]["ok"] for w in worlds) else 1
 
 

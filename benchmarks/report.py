@@ -150,7 +150,9 @@ def leads_section(r: dict[str, Any]) -> list[str]:
     summary = r.get("summary", {})
     lines = [
         f"**Group-rental leads across worlds** (`python -m benchmarks.bench_leads --worlds "
-        f"{len(r['worlds'])} --scale {r['scale']}`, {r['months']} months, measured {when(r)} "
+        f"{len(r['worlds'])} --scale {r['scale']}"
+        + (f" --pipeline {r['pipeline']}" if r.get("pipeline", "run") != "run" else "")
+        + f"`, {r['months']} months, measured {when(r)} "
         "UTC): precision@k among dwellings without a police check, k = planted group rentals "
         "without a check. Goal for the learned model: min ≥ 0.6, median ≥ 0.75 (and ≥ 0.6 on "
         "the independent city).",
@@ -172,13 +174,14 @@ def leads_section(r: dict[str, Any]) -> list[str]:
             f"| {_p(a.get('group_rental.grid_coverage'))} | {_p(a.get('checks.lead_share'))} "
             f"| {'ok' if w['run']['ok'] else 'failed'} |"
         )
-    for name in ("learned", "prior"):
-        s = summary.get(name)
-        if s:
-            lines.append(
-                f"| **{name}: min / median / max** | | {_p(s['min'])} / {_p(s['median'])} / "
-                f"{_p(s['max'])} | | | | | | |"
-            )
+    spreads = {
+        name: f"{_p(s['min'])} / {_p(s['median'])} / {_p(s['max'])}" if s else "-"
+        for name in ("learned", "prior")
+        for s in [summary.get(name)]
+    }
+    lines.append(
+        f"| **min / median / max** | | {spreads['learned']} | {spreads['prior']} | | | | | |"
+    )
     ec = r.get("eval_city")
     if ec:
         lines.append(
