@@ -47,9 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         ),
         run("benchmarks.bench_sample", "--scale", *scales),
         run("benchmarks.bench_dbt", "--scale", *scales),
+        run("benchmarks.bench_alerts", "--scale", "demo", "--worlds", "6"),
         run("benchmarks.bench_run", "--scale", *scales),
         run("benchmarks.bench_publish", *(["--small"] if args.quick else [])),
     ]
+    if not args.quick:
+        # a city world is generated, ingested and built in ~10 minutes: three of them
+        ok.append(run("benchmarks.bench_alerts", "--scale", "city", "--worlds", "3"))
     city = WORK / "run_city"
     if not args.quick and (city / "published" / "warehouse.duckdb").exists():
         ok.append(run("benchmarks.bench_dashboards", env={"PINGAN_DATA_DIR": str(city)}))

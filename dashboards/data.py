@@ -680,7 +680,7 @@ def alerts(
     sql = f"""
         select alert_id, month, severity, region_level, district, street, region_name,
                indicator_code, indicator_name, unit, value, previous_value, change_abs,
-               change_pct, baseline_mean, rule, is_worsening, message
+               change_pct, baseline_mean, rule, is_worsening, message, evidence
         from marts.mart_alerts
         where list_contains(?, month) and list_contains(?, severity)
           and (cast(? as varchar) is null or district = ?)

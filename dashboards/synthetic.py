@@ -386,7 +386,9 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                    || case when raw_value > previous_value then '上升' else '下降' end
                    || round(abs(raw_value - previous_value) / previous_value * 100, 1) || '%'
                    || '（' || previous_value || unit || '→' || raw_value || unit || '）'
-                   as message
+                   as message,
+               '按近12个月水平推算，预期' || previous_value || unit || '；实际' || raw_value
+                   || unit as evidence
         from c
         where previous_value > 0 and abs(raw_value - previous_value) / previous_value > 0.3
         """

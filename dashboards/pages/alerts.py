@@ -93,6 +93,7 @@ with ui.page("预警提示单", "指标环比异常波动或超出控制限的�
             "rule": ("触发规则", ui.TEXT),
             "trend": ("趋势", ui.TEXT),
             "message": ("提示内容", ui.TEXT),
+            "evidence": ("研判依据", ui.TEXT),
         },
         empty=f"{period}没有符合条件的预警提示。",
         key="alerts_table",

@@ -21,6 +21,7 @@ import polars as pl
 from ingest import contracts
 from ingest.sample import addresses, people, vocab
 from ingest.sample.city import City
+from ingest.sample.swings import AlertSwings
 
 DAY = np.timedelta64(86400, "s")
 HOUR = np.timedelta64(3600, "s")
@@ -149,6 +150,8 @@ class Sampler:
 
     def __init__(self, city: City, period: Period, rng: np.random.Generator):
         self.city, self.period, self.rng = city, period, rng
+        # planted alert swings, seasonality and overdispersion (swings.py); set by generate()
+        self.swings: AlertSwings | None = None
         days = period.start.astype("datetime64[D]") + np.arange(period.days)
         months = days.astype("datetime64[M]").astype(int) % 12 + 1
         weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
@@ -359,6 +362,14 @@ def make_tickets(s: Sampler) -> EntityRecords:
     reg = s.region_cols(places["comp_idx"].to_numpy())
     d_idx = reg["district_idx"].to_numpy()
     received = s.times(d_idx)
+    if s.swings is not None:
+        # the security complaints the indicator counts are mostly of complaint categories
+        security = np.array([c[0].startswith("公共安全") and c[1] == "complaint" for c in cats])[
+            cat
+        ]
+        received = s.swings.retime(
+            received, reg["street_idx"].to_numpy(), "security_complaints", security
+        )
     dept_of_cat = [vocab.DEPARTMENTS[c[2]] for c in cats]
     dept_pat = np.array([d[0] for d in dept_of_cat])[cat]
     deadline = np.array([d[1] for d in dept_of_cat])[cat]
@@ -551,6 +562,9 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
     n_own = len(etype)
     reg = s.region_cols(places["comp_idx"].to_numpy())
     own_ts = s.times(reg["district_idx"].to_numpy())
+    if s.swings is not None:
+        dispute = np.array([t[0] == "矛盾纠纷" for t in types])[etype]
+        own_ts = s.swings.retime(own_ts, reg["street_idx"].to_numpy(), "grid_disputes", dispute)
     own_addr = addresses.render(places, city.compounds, city.grids, "grid", rng)
     origin_own = _choice(rng, ["网格员巡查", "群众反映", "部门移交"], n_own, [0.72, 0.17, 0.11])
     origin_own[len(bg_type) :] = "网格员巡查"
@@ -711,6 +725,14 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
     n = len(itype)
     reg = s.region_cols(places["comp_idx"].to_numpy())
     ts = s.times(reg["district_idx"].to_numpy(), hours=np.roll(HOURS, 3))
+    if s.swings is not None:
+        kind = np.array([t[0] for t in types])[itype]
+        stream = np.where(
+            kind == "刑事",
+            "incidents_criminal",
+            np.where(kind == "治安", "incidents_public_order", "incidents_other"),
+        )
+        ts = s.swings.retime(ts, reg["street_idx"].to_numpy(), stream)
     addr = addresses.render(places, city.compounds, city.grids, "police", rng)
     cat = np.array([t[0] for t in types])[itype]
     sub = np.array([t[1] for t in types])[itype]
@@ -960,7 +982,10 @@ def make_hazards(s: Sampler) -> EntityRecords:
     d_idx = s.house_district[house]
     due = found + (rng.integers(7, 31, n) * 86400).astype("timedelta64[s]")
     bad = period.bad(d_idx, found)
-    fixed_ok = rng.random(n) < np.where(bad, 0.85, 0.945)
+    p_fix = np.where(bad, 0.85, 0.945)
+    if s.swings is not None:
+        p_fix = s.swings.fix_probability(p_fix, d_idx, due)
+    fixed_ok = rng.random(n) < p_fix
     fix_dur = rng.uniform(0.1, 1.0, n) * (due - found).astype(np.int64)
     fix_dur = np.where(rng.random(n) < 0.05, (due - found).astype(np.int64) * 1.3, fix_dur)
     fixed = found + fix_dur.astype(np.int64).astype("timedelta64[s]")

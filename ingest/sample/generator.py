@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, city, deliver, feedback, reference, vocab
+from ingest.sample import activity, city, deliver, feedback, reference, swings, vocab
 from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
 from ingest.sample.world import World, default_world
 
@@ -52,6 +52,9 @@ what evaluation compares the warehouse's results with.
   point to the other house. Records not listed are not about a rental house.
 - `world.json`: the world (`--world`) and the data-generating assumptions
   drawn for it (see `ingest/sample/world.py`).
+- `alert_swings.csv`: the planted swings of the safety indicators (spikes,
+  steps and the deteriorating district-months; unit, indicator, months,
+  multiplier), see `ingest/sample/swings.py`.
 - `manifest.json`: seed, world, scale, period, counts of records and files per
   entity, planted counts, the deteriorating district-months, quirk counts,
   and the paths of corrected re-exports and unchanged re-deliveries.
@@ -166,6 +169,7 @@ def generate(
         f"{c.grids.height} grids, {c.workers.height} workers, {c.houses.height} rental houses"
     )
     s = Sampler(c, period, _rng(seed, "sampler"))
+    s.swings = swings.plan(w, c.streets, period.months, period.deteriorations, _rng(seed, "swings"))
     recs: dict[str, EntityRecords] = {}
     recs["hotline_tickets"] = activity.make_tickets(s)
     say(f"  tickets: {recs['hotline_tickets'].records:,}")
@@ -187,9 +191,13 @@ def generate(
         )
     _deliver_monthly(landing, c, house_states, period, _rng(seed, "monthly"), log, say)
     _deliver_reference(landing, c, period, _rng(seed, "reference"), log, say)
-    # The centre's OA feedback on the notices the planted deteriorations call for.
+    # The centre's OA feedback on the notices the planted swings call for.
     notice_feedback = feedback.feedback_versions(
-        c.streets, period, _rng(seed, "centre_notice_feedback"), log.quirks
+        c.streets,
+        period,
+        _rng(seed, "centre_notice_feedback"),
+        log.quirks,
+        planted=s.swings.truth(),
     )
     _deliver_daily(
         landing,
@@ -230,6 +238,7 @@ def generate(
         ],
     )
     _write_truth(truth, c, recs, summary, log)
+    s.swings.write_truth(truth)
     w.write(truth)
     summary.seconds = time.perf_counter() - t0
     say(f"done in {summary.seconds:.1f} s: {summary.files} files, {summary.total_rows:,} rows")

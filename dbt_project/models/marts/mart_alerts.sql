@@ -1,163 +1,127 @@
--- 提示单: indicator values that swing beyond their configured month-over-month threshold
--- or leave their control limits (mean ± 3 sd of the previous 6 months).
--- A swing must also be beyond chance, by at least var alert_min_z standard errors:
--- per-10k rates compare the two months' event counts as Poisson counts
--- (|c1 - c0| / sqrt(c1 + c0)); percentages with a known base (hazards due, survey
--- respondents) use the two-proportion z-test; so that a small street going from 1 case
--- to 2, or 1 of 1 hazards fixed to 0 of 1, does not raise a 100% alert.
+-- 提示单: the unit-months and indicators whose value left what the count model expects,
+-- beyond chance after false-discovery control (int_alert_tests): one row per alert,
+-- with the expected value and range, the tail probability, the q-value, the rule that
+-- fired and the evidence in Chinese. Thresholds: vars alert_* and seeds alert_models,
+-- alert_rules.
 with
 
-components as (
-    select * from {{ ref('mart_safety_index_components') }}
-    -- only values measured for the unit itself, not inherited or carried forward
-    where value_status = 'observed'
+tests as (
+    select * from {{ ref('int_alert_tests') }}
 ),
 
-indicators as (
-    select * from {{ ref('safety_indicators') }}
+series as (
+    select * from {{ ref('int_alert_series') }}
 ),
 
 months as (
     select * from {{ ref('dim_month') }}
 ),
 
-history as (
+rules as (
+    select * from {{ ref('alert_rules') }}
+),
+
+level_averages as (
+    -- the mean value of the level's units that month (districts, or streets)
     select
-        c.region_key,
-        c.indicator_code,
-        c.month_start,
-        avg(h.raw_value) as baseline_mean,
-        stddev_samp(h.raw_value) as baseline_sd,
-        count(h.raw_value) as baseline_months
-    from components as c
-    inner join components as h
-        on c.region_key = h.region_key
-        and c.indicator_code = h.indicator_code
-        and h.month_start < c.month_start
-        and h.month_start >= cast({{ dbt.dateadd('month', '-6', 'c.month_start') }} as date)
+        region_level,
+        indicator_code,
+        month_number,
+        avg(raw_value) as level_average
+    from series
     group by 1, 2, 3
 ),
 
-compared as (
-    select
-        c.*,
-        m.month_label,
-        i.alert_change_pct,
-        i.alert_min_value,
-        p.raw_value as previous_value,
-        p.base_count as previous_base_count,
-        c.raw_value - p.raw_value as change_abs,
-        case
-            when p.raw_value <> 0 then (c.raw_value - p.raw_value) / abs(p.raw_value)
-        end as change_pct,
-        h.baseline_mean,
-        h.baseline_sd,
-        h.baseline_months
-    from components as c
-    inner join months as m
-        on c.month_start = m.month_start
-    inner join indicators as i
-        on c.indicator_code = i.indicator_code
-    left join components as p
-        on c.region_key = p.region_key
-        and c.indicator_code = p.indicator_code
-        and p.month_start = m.previous_month_start
-    left join history as h
-        on c.region_key = h.region_key
-        and c.indicator_code = h.indicator_code
-        and c.month_start = h.month_start
-),
-
-tested as (
-    select
-        *,
-        case
-            when unit like '%万人%'
-                then abs(base_count - previous_base_count)
-                    / nullif(sqrt(base_count + previous_base_count), 0)
-            when unit = '%' and base_count > 0 and previous_base_count > 0
-                then abs(raw_value - previous_value) / 100.0 / nullif(sqrt(
-                    pooled_share * (1 - pooled_share)
-                    * (1.0 / base_count + 1.0 / previous_base_count)
-                ), 0)
-        end as chance_z
-    from (
-        select
-            *,
-            (raw_value * base_count + previous_value * previous_base_count)
-                / 100.0 / nullif(base_count + previous_base_count, 0) as pooled_share
-        from compared
-    ) as shares
-),
-
-limited as (
-    -- the spread used for control limits is floored, so that a series that barely moved
-    -- (a quarterly survey repeated over months, a street with 0 or 1 case a month) does
-    -- not make every small move an alert: for per-10k rates by the Poisson spread of the
-    -- mean count, otherwise by half the configured swing threshold and, for percentages
-    -- of a known base, by their binomial spread
-    select
-        *,
-        greatest(
-            coalesce(baseline_sd, 0),
-            case
-                when unit like '%万人%' and population > 0
-                    then sqrt(greatest(baseline_mean, 0) * 10000.0 / population)
-                else abs(baseline_mean) * alert_change_pct / 2
-            end,
-            -- a percentage of few cases: its binomial spread
-            case
-                when unit = '%' and base_count > 0
-                    then 100.0 * sqrt(
-                        least(greatest(baseline_mean / 100.0, 0), 1)
-                        * (1 - least(greatest(baseline_mean / 100.0, 0), 1))
-                        / base_count
-                    )
-                else 0
-            end
-        ) as sd_floor
-    from tested
-),
-
-flagged as (
-    select
-        *,
-        coalesce(
-            previous_value is not null
-            and greatest(raw_value, previous_value) >= alert_min_value
-            and (
-                abs(change_pct) >= alert_change_pct
-                -- from 0 to at least the noise floor counts as a swing too
-                or (previous_value = 0 and raw_value > 0)
-            )
-            and coalesce(chance_z >= {{ var('alert_min_z') }}, true),
-            false
-        ) as is_swing,
-        case
-            when baseline_months >= 3 and sd_floor > 0
-                then abs(raw_value - baseline_mean) / sd_floor
-        end as sigma_distance,
-        case
-            when direction = 'negative'
-                then raw_value > coalesce(previous_value, baseline_mean)
-            else raw_value < coalesce(previous_value, baseline_mean)
-        end as is_worsening
-    from limited
-),
-
 alerts as (
+    select * from tests
+    where q_value <= {{ var('alert_fdr_q') }}
+        and is_material
+),
+
+ranged as (
+    -- the expected range of the "bad" count: a prediction interval of
+    -- var alert_range_z standard deviations on the square-root scale (asymmetric,
+    -- never below 0), then in the indicator's unit
+    select
+        a.*,
+        case
+            when a.count_model = 'binomial'
+                then a.variance * (a.trials / a.trials_effective) * (a.trials / a.trials_effective)
+            else a.variance
+        end as bad_variance
+    from alerts as a
+),
+
+bounds as (
     select
         *,
-        coalesce(sigma_distance > 3, false) as is_out_of_control
-    from flagged
-    where is_swing or coalesce(sigma_distance > 3, false)
+        power(greatest(0.0, sqrt(expected_bad)
+            - {{ var('alert_range_z') }} * sqrt(bad_variance) / (2 * sqrt(expected_bad))), 2)
+            as bad_low,
+        power(sqrt(expected_bad)
+            + {{ var('alert_range_z') }} * sqrt(bad_variance) / (2 * sqrt(expected_bad)), 2)
+            as bad_high
+    from ranged
+),
+
+valued as (
+    select
+        b.*,
+        case
+            when b.count_model = 'binomial' and b.direction = 'positive'
+                then 100.0 * (1 - b.expected_share)
+            when b.count_model = 'binomial' then 100.0 * b.expected_share
+            else b.expected_count * 10000.0 / b.population
+        end as expected_value,
+        case
+            when b.count_model = 'binomial' and b.direction = 'positive'
+                then 100.0 * (1 - least(b.bad_high, b.trials) / b.trials)
+            when b.count_model = 'binomial' then 100.0 * b.bad_low / b.trials
+            else b.bad_low * 10000.0 / b.population
+        end as expected_low,
+        case
+            when b.count_model = 'binomial' and b.direction = 'positive'
+                then 100.0 * (1 - b.bad_low / b.trials)
+            when b.count_model = 'binomial' then 100.0 * least(b.bad_high, b.trials) / b.trials
+            else b.bad_high * 10000.0 / b.population
+        end as expected_high,
+        p.raw_value as previous_value,
+        y.raw_value as last_year_value,
+        l.level_average,
+        m.month_label,
+        r.rule_name,
+        -- the tail probability of the rule that fired, before multiplicity corrections
+        case b.rule_code
+            when 'jump' then b.p_up
+            when 'persist' then b.p_persist
+            else b.p_down
+        end as rule_tail
+    from bounds as b
+    inner join months as m
+        on b.month_start = m.month_start
+    inner join rules as r
+        on b.rule_code = r.rule_code
+    left join series as p
+        on b.region_key = p.region_key
+        and b.indicator_code = p.indicator_code
+        and p.month_number = b.month_number
+            - case when b.cadence = 'quarterly' then 3 else 1 end
+    left join series as y
+        on b.region_key = y.region_key
+        and b.indicator_code = y.indicator_code
+        and y.month_number = b.month_number - 12
+    left join level_averages as l
+        on b.region_level = l.region_level
+        and b.indicator_code = l.indicator_code
+        and b.month_number = l.month_number
 ),
 
 final as (
     select
-        {{ dbt.concat(["region_key", "'|'", "month", "'|'", "indicator_code"]) }} as alert_id,
+        {{ dbt.concat(["region_key", "'|'", month_text('month_start'), "'|'", "indicator_code"]) }}
+            as alert_id,
         month_start,
-        month,
+        {{ month_text('month_start') }} as month,
         region_level,
         region_key,
         region_name,
@@ -168,51 +132,75 @@ final as (
         unit,
         raw_value as value,
         previous_value,
-        change_abs,
-        change_pct,
-        baseline_mean,
-        sd_floor as baseline_sd,
-        baseline_mean + 3 * sd_floor as upper_limit,
-        baseline_mean - 3 * sd_floor as lower_limit,
+        raw_value - previous_value as change_abs,
         case
-            when is_swing and is_out_of_control then '环比波动+超出控制限'
-            when is_swing then '环比波动'
-            else '超出控制限'
-        end as rule,
-        coalesce(is_worsening, false) as is_worsening,
+            when previous_value <> 0 then (raw_value - previous_value) / abs(previous_value)
+        end as change_pct,
+        expected_value,
+        expected_low,
+        expected_high,
+        history_mean_value as baseline_mean,
+        last_year_value,
+        level_average,
+        p_value,
+        q_value,
+        rule_name as rule,
+        is_worsening,
         case
-            when coalesce(is_worsening, false)
-                and (is_out_of_control
-                    or coalesce(abs(change_pct) >= 2 * alert_change_pct, false))
+            when is_worsening
+                and (q_value <= {{ var('alert_high_q') }} or bad_count >= 2 * expected_bad)
                 then '高'
-            when coalesce(is_worsening, false) then '中'
+            when is_worsening then '中'
             else '低'
         end as severity,
         {{ dbt.concat([
             "coalesce(district, '')",
-            "case when street is not null then street else '' end",
+            "coalesce(street, '')",
             "month_label",
             "indicator_name",
             "'为'", "cast(round(raw_value, 2) as varchar)", "unit",
             "case when previous_value is not null then "
                 ~ dbt.concat([
-                    "'，较上月'",
-                    "case when change_abs >= 0 then '上升' else '下降' end",
-                    "case when change_pct is not null "
-                        ~ "then cast(round(abs(change_pct) * 100, 1) as varchar) || '%' "
-                        ~ "else cast(round(abs(change_abs), 2) as varchar) || unit end",
-                    "'（上月'", "cast(round(previous_value, 2) as varchar)", "unit", "'）'"
+                    "case when cadence = 'quarterly' then '，较上季度' else '，较上月' end",
+                    "case when raw_value >= previous_value then '上升' else '下降' end",
+                    "case when previous_value <> 0 "
+                        ~ "then cast(round(abs(raw_value - previous_value) / abs(previous_value) * 100, 1) as varchar) || '%' "
+                        ~ "else cast(round(abs(raw_value - previous_value), 2) as varchar) || unit end",
                 ]) ~ " else '' end",
-            "case when is_out_of_control then "
-                ~ dbt.concat([
-                    "'，'",
-                    "case when raw_value > baseline_mean then '高于' else '低于' end",
-                    "'近6个月均值'", "cast(round(baseline_mean, 2) as varchar)", "unit",
-                    "'，偏离'", "cast(round(sigma_distance, 1) as varchar)", "'个标准差'"
-                ]) ~ " else '' end",
-            "case when coalesce(is_worsening, false) then '，请关注' else '，情况好转' end"
-        ]) }} as message
-    from alerts
+            "case when raw_value > expected_high then '，高于预期范围' "
+                ~ "when raw_value < expected_low then '，低于预期范围' "
+                ~ "else '，在预期范围内但近几个月持续偏离预期（预期范围' end",
+            "case when raw_value between expected_low and expected_high then '' else '（' end",
+            "cast(round(expected_low, 2) as varchar)", "'–'",
+            "cast(round(expected_high, 2) as varchar)", "unit", "'）'",
+            "case when is_worsening then '，请关注' else '，情况好转' end"
+        ]) }} as message,
+        {{ dbt.concat([
+            "'按近'", "cast(history_points as varchar)",
+            "case when cadence = 'quarterly' then '个季度' else '个月' end",
+            "case when count_model = 'negative_binomial' and abs(season_factor - 1) >= 0.05 "
+                ~ "then '同期水平（季节系数' || cast(round(season_factor, 2) as varchar) || '）' else '水平' end",
+            "'推算，预期'", "cast(round(expected_value, 2) as varchar)", "unit",
+            "'，正常范围'", "cast(round(expected_low, 2) as varchar)", "'–'",
+            "cast(round(expected_high, 2) as varchar)", "unit",
+            "'；实际'", "cast(round(raw_value, 2) as varchar)", "unit",
+            "case when count_model = 'binomial' "
+                ~ "then '（' || cast(cast(round(trials, 0) as integer) as varchar) || "
+                ~ "case when indicator_code = 'hazard_rectification_rate' then '处到期隐患中' else '名受访者中' end"
+                ~ " || cast(cast(round(bad_count, 0) as integer) as varchar) || "
+                ~ "case when indicator_code = 'hazard_rectification_rate' then '处未整改）' else '人未感安全）' end "
+                ~ "else '（' || cast(cast(round(bad_count, 0) as integer) as varchar) || '起，预期' || cast(round(expected_bad, 1) as varchar) || '起）' end",
+            "case when rule_code = 'persist' "
+                ~ "then '；近' || cast(ewma_months as varchar) || '个月（近期权重更高）累计高于预期约' || cast(round(ewma_score, 1) as varchar) || '个标准差' "
+                ~ "else '' end",
+            "'；偶然出现的概率约'",
+            "case when rule_tail < 0.0001 then '不足万分之一' "
+                ~ "else cast(round(rule_tail * 100, 2) as varchar) || '%' end",
+            "'（本月'", "cast(month_tests as varchar)", "'项检验校正后q='",
+            "case when q_value < 0.0001 then '<0.0001' else cast(round(q_value, 4) as varchar) end",
+            "'）'"
+        ]) }} as evidence
+    from valued
 )
 
 select * from final

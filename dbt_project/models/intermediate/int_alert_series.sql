@@ -1,0 +1,152 @@
+-- The series the alerts test: one row per unit (district, street), indicator and month
+-- with a value observed for the unit itself (not inherited, carried forward or missing),
+-- expressed as the count whose rise makes the unit less safe:
+--   negative_binomial indicators (per-10k rates): y = the month's events;
+--   binomial indicators (a share of a known base): y = the "bad" cases of n (hazards
+--   not rectified of those due; survey respondents not feeling safe).
+-- A quarterly indicator is kept in the first month of each quarter only (the two later
+-- months repeat the same survey). season_factor: the seasonal factor of the
+-- calendar month for this unit (expected count / the unit's mean), leaving out the
+-- tested unit-month itself (so a unit's own spike cannot explain itself away):
+--   pooled: over the level's other units and every year in the data, shrunk towards
+--     1 by var alert_season_prior_events;
+--   own: the unit's same calendar month in other years, where history allows, weighed
+--     against the pooled factor by its events (the pooled one counts as
+--     var alert_season_pooled_weight events), so a unit with a peak of its own keeps it.
+with
+
+values_ as (
+    select * from {{ ref('int_safety_indicator_values') }}
+    where value_status = 'observed'
+),
+
+indicators as (
+    select * from {{ ref('safety_indicators') }}
+),
+
+models as (
+    select * from {{ ref('alert_models') }}
+),
+
+counted as (
+    select
+        v.region_level,
+        v.region_key,
+        v.region_name,
+        v.district,
+        v.street,
+        v.population,
+        v.month_start,
+        cast(extract(year from v.month_start) as integer) * 12
+            + cast(extract(month from v.month_start) as integer) as month_number,
+        cast(extract(month from v.month_start) as integer) as calendar_month,
+        v.indicator_code,
+        i.indicator_name,
+        i.unit,
+        i.direction,
+        m.count_model,
+        m.cadence,
+        m.min_history_points,
+        m.min_relative_change,
+        m.min_excess_count,
+        v.raw_value,
+        case when m.count_model = 'binomial' then v.base_count end as trials,
+        case
+            when m.count_model = 'binomial' and i.direction = 'positive'
+                then v.base_count * (1 - v.raw_value / 100.0)
+            when m.count_model = 'binomial'
+                then v.base_count * v.raw_value / 100.0
+            else v.base_count
+        end as bad_count
+    from values_ as v
+    inner join indicators as i
+        on v.indicator_code = i.indicator_code
+    inner join models as m
+        on v.indicator_code = m.indicator_code
+    where v.base_count is not null
+        and (m.count_model <> 'binomial' or v.base_count > 0)
+        and (m.count_model <> 'negative_binomial' or v.population > 0)
+),
+
+kept as (
+    select * from counted
+    where cadence <> 'quarterly' or calendar_month in (1, 4, 7, 10)
+),
+
+unit_means as (
+    select
+        region_level,
+        region_key,
+        indicator_code,
+        avg(bad_count) as unit_mean
+    from kept
+    group by 1, 2, 3
+),
+
+with_means as (
+    select
+        k.*,
+        u.unit_mean
+    from kept as k
+    inner join unit_means as u
+        on k.region_level = u.region_level
+        and k.region_key = u.region_key
+        and k.indicator_code = u.indicator_code
+),
+
+calendar as (
+    select
+        region_level,
+        indicator_code,
+        calendar_month,
+        sum(bad_count) as calendar_count,
+        sum(unit_mean) as calendar_mean
+    from with_means
+    group by 1, 2, 3
+),
+
+own_calendar as (
+    select
+        region_key,
+        indicator_code,
+        calendar_month,
+        sum(bad_count) as own_count,
+        count(*) as own_months
+    from with_means
+    group by 1, 2, 3
+),
+
+factors as (
+    select
+        w.*,
+        (o.own_count - w.bad_count) as own_other_years_count,
+        (o.own_months - 1) * w.unit_mean as own_other_years_mean,
+        (c.calendar_count - o.own_count + {{ var('alert_season_prior_events') }})
+            / (c.calendar_mean - o.own_months * w.unit_mean
+                + {{ var('alert_season_prior_events') }}) as pooled_factor
+    from with_means as w
+    inner join calendar as c
+        on w.region_level = c.region_level
+        and w.indicator_code = c.indicator_code
+        and w.calendar_month = c.calendar_month
+    inner join own_calendar as o
+        on w.region_key = o.region_key
+        and w.indicator_code = o.indicator_code
+        and w.calendar_month = o.calendar_month
+),
+
+final as (
+    select
+        *,
+        case
+            when count_model = 'negative_binomial' and unit_mean > 0
+                then (own_other_years_count
+                    + {{ var('alert_season_pooled_weight') }} * pooled_factor)
+                    / (own_other_years_mean + {{ var('alert_season_pooled_weight') }})
+            when count_model = 'negative_binomial' then pooled_factor
+            else 1.0
+        end as season_factor
+    from factors
+)
+
+select * from final

@@ -1,0 +1,127 @@
+"""Alerts on hand-built series, through the real ``dbt build``.
+
+Criminal cases of four streets over 29 months, written as raw police-case rows:
+a stable small town with counts of a handful, a street with a summer peak every
+year, a street with a one-month spike and a street with a lasting step. The alert
+models must stay silent on the first two and find the last two, the step by the
+persistence rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.settings import Settings
+from orchestration.dbt_build import dbt_build
+from tests.dbt.raw_rows import make_warehouse
+
+pytestmark = pytest.mark.slow
+
+MONTHS = [f"{y:04d}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
+MONTHS = [m for m in MONTHS if "2024-06" <= m <= "2026-10"]
+# Counts of a handful: a fixed Poisson(2.5)-like draw, with a 6 near the end.
+SMALL_TOWN = [2, 3, 1, 4, 2, 3, 2, 1, 3, 2, 4, 2, 3, 1, 2, 5, 3, 2, 2, 4, 1, 3, 2, 3, 6, 2, 3, 2, 4]
+WIGGLE = [10, 9, 11, 10, 12, 9, 10, 11, 8, 10, 11, 9, 10, 12, 10, 9, 11, 10, 9, 10, 11, 10, 12, 9]
+
+
+def wiggle(i: int) -> int:
+    return WIGGLE[i % len(WIGGLE)]
+
+
+def seasonal(month: str, i: int) -> int:
+    return 24 + i % 3 if month[5:7] in ("07", "08") else wiggle(i)
+
+
+def spike(month: str, i: int) -> int:
+    return 32 if month == "2026-09" else wiggle(i)
+
+
+def step(month: str, i: int) -> int:
+    return wiggle(i) + 8 if month >= "2026-05" else wiggle(i)
+
+
+STREETS = {
+    ("通州区", "安静镇"): (3000, lambda month, i: SMALL_TOWN[i]),
+    ("崇川区", "季节街道"): (20000, seasonal),
+    ("崇川区", "突增街道"): (20000, spike),
+    ("崇川区", "阶梯街道"): (20000, step),
+}
+
+
+def cases() -> list[dict]:
+    rows = []
+    for (district, street), (_, count) in STREETS.items():
+        for i, month in enumerate(MONTHS):
+            for k in range(count(month, i)):
+                filed = datetime(int(month[:4]), int(month[5:7]), 1 + k % 27, 10, 0, 0)
+                rows.append(
+                    {
+                        "case_id": f"A{street}{month}{k:03d}",
+                        "case_class": "刑事案件",
+                        "district": district,
+                        "street": street,
+                        "filed_at": filed,
+                        "updated_at": filed,
+                    }
+                )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def alerts_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("alerts_city")
+    settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+    population = [
+        {"year": 2026, "district": d, "street": s, "population": pop}
+        for (d, s), (pop, _) in STREETS.items()
+    ]
+    make_warehouse(
+        settings.warehouse,
+        {"police_cases": [(1, cases())], "reference_population": [(1, population)]},
+    )
+    result = dbt_build(settings)
+    assert result.success, result.summary
+    return settings
+
+
+def street_alerts(settings: Path | Settings, street: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select month, rule, is_worsening, severity, value, expected_low, expected_high, "
+            "q_value, evidence, message from marts.mart_alerts "
+            "where street = ? and indicator_code = 'criminal_cases_per_10k' order by month",
+            [street],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_stable_small_town_with_counts_of_a_handful_raises_no_alert(alerts_city) -> None:
+    assert street_alerts(alerts_city, "安静镇") == []
+
+
+def test_seasonal_street_raises_no_alert_at_its_usual_summer_peak(alerts_city) -> None:
+    found = street_alerts(alerts_city, "季节街道")
+    assert [a for a in found if a[0] in ("2026-07", "2026-08")] == []
+
+
+def test_one_month_spike_raises_a_worsening_alert_with_its_evidence(alerts_city) -> None:
+    found = street_alerts(alerts_city, "突增街道")
+    worsening = [a for a in found if a[2]]
+    assert [a[0] for a in worsening] == ["2026-09"]
+    _month, rule, _worse, severity, value, low, high, q, evidence, message = worsening[0]
+    assert rule == "单月异常恶化" and severity == "高"
+    assert value > high > low >= 0 and q <= 0.05
+    assert "预期" in evidence and "正常范围" in evidence and "概率" in evidence
+    assert message.startswith("崇川区突增街道2026年9月刑事案件发案率")
+
+
+def test_lasting_step_is_caught_by_the_persistence_rule(alerts_city) -> None:
+    found = street_alerts(alerts_city, "阶梯街道")
+    assert all(a[0] >= "2026-05" for a in found)
+    assert any(a[1] == "持续恶化" and a[2] for a in found)
