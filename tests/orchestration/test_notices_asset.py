@@ -12,8 +12,18 @@ from orchestration.resources import PinganResource
 pytestmark = pytest.mark.slow
 
 
-def test_the_asset_writes_the_newest_months_notices(published_warehouse, copy_warehouse):
-    settings = copy_warehouse(published_warehouse)
+@pytest.fixture
+def snapshot(tmp_path):
+    """A published snapshot with notices (the dashboards' synthetic one)."""
+    from dashboards.synthetic import build_snapshot
+    from tests.orchestration.helpers import settings_for
+
+    build_snapshot(tmp_path / "data" / "published" / "warehouse.duckdb")
+    return settings_for(tmp_path / "data")
+
+
+def test_the_asset_writes_the_newest_months_notices(snapshot):
+    settings = snapshot
     result = dg.materialize(
         [notice_documents], resources={"pingan": PinganResource.from_settings(settings)}
     )
@@ -30,9 +40,9 @@ def test_the_asset_writes_the_newest_months_notices(published_warehouse, copy_wa
 
 
 def test_pingan_notices_writes_the_month_and_refuses_a_bad_one(
-    published_warehouse, copy_warehouse, monkeypatch, capsys, tmp_path
+    snapshot, monkeypatch, capsys, tmp_path
 ):
-    settings = copy_warehouse(published_warehouse)
+    settings = snapshot
     monkeypatch.setenv("PINGAN_DATA_DIR", str(settings.data_dir))
     assert main(["notices", "--month", "2026-13"]) == 2
     assert "bad month" in capsys.readouterr().err

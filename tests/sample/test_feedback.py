@@ -38,12 +38,19 @@ def test_the_oa_quotes_the_numbers_the_warehouse_issues(built_warehouse: Setting
     units = con.sql(
         "select district, street from marts.dim_region where region_level = 'street'"
     ).pl()
+    # the warehouse's place of each unit, as mart_notice_register numbers them
+    ranked = con.sql(
+        """
+        select district, street, row_number() over (order by region_level, region_key) as seq
+        from marts.dim_region where region_level in ('district', 'street')
+        """
+    ).fetchall()
     register = con.sql(
         "select notice_id, month, district, street from marts.mart_notice_register"
     ).fetchall()
     con.close()
-    assert register, "the sample issues notices"
     seq = feedback.unit_numbers(units)
+    assert {(d, s): n for d, s, n in ranked} == seq
     rule = feedback.notice_rule()
     for notice_id, month, district, street in register:
         assert rule.number(month, seq[(district, street)]) == notice_id
