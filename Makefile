@@ -25,7 +25,7 @@ browser: ## install Debian's chromium and CJK fonts for browser tests (root, apt
 documents: ## install the TrueType CJK font of the PDF notices and poppler for their tests (root, apt)
 	@{ fc-list 2>/dev/null | grep -qi "wqy-zenhei" && command -v pdftoppm >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei poppler-utils >/dev/null; }
 
-demo: bootstrap ## generate the demo city, run the whole pipeline, serve the dashboards
+demo: bootstrap documents ## generate the demo city, run the whole pipeline, serve the dashboards
 	$(RUN) pingan sample --scale $(SCALE) --out "$(PINGAN_DATA_DIR)"
 	$(RUN) pingan run
 	$(RUN) pingan serve --port $(PORT)
