@@ -438,9 +438,10 @@ def _build(con: duckdb.DuckDBPyConnection, size: Size, months: list[str], region
                raw_value as value, previous_value,
                raw_value - previous_value as change_abs,
                (raw_value - previous_value) / previous_value as change_pct,
-               previous_value as baseline_mean, 0.5 as baseline_sd,
-               previous_value + 1.5 as upper_limit, previous_value - 1.5 as lower_limit,
-               '环比波动' as rule,
+               previous_value as expected_value, previous_value - 1.5 as expected_low,
+               previous_value + 1.5 as expected_high, previous_value as baseline_mean,
+               raw_value * 0.9 as last_year_value, previous_value as level_average,
+               0.001 as p_value, 0.01 as q_value, '环比波动' as rule,
                (raw_value > previous_value) = (direction = 'negative') as is_worsening,
                case when abs(raw_value - previous_value) / previous_value > 0.6 then '高'
                     when (raw_value > previous_value) = (direction = 'negative') then '中'
@@ -684,9 +685,8 @@ def _notices(con: duckdb.DuckDBPyConnection) -> None:
         select a.alert_id, n.notice_id, a.month_start, a.month, a.region_level, a.region_key,
                a.region_name, a.district, a.indicator_code, a.indicator_name, a.unit,
                a.severity, a.value, a.previous_value, a.change_abs, a.change_pct,
-               a.value * 0.9 as last_year_value, a.previous_value as level_average,
-               a.lower_limit as expected_low, a.upper_limit as expected_high,
-               '超出预期范围' as evidence, a.message
+               a.last_year_value, a.level_average,
+               a.expected_low, a.expected_high, '超出预期范围' as evidence, a.message
         from marts.mart_alerts a
         join marts.mart_notices n using (region_key, month_start)
         where a.is_worsening
