@@ -99,7 +99,7 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
         if not sens.empty and sens["first_order_index"].notna().any():
             top = sens.iloc[0]
             st.caption(
-                f"对排名影响最大的构成选择：{top['choice_name']}"
+                f"对排名影响最大的构成选择：{fmt.plain(top['choice_name'])}"
                 f"（一阶敏感度 {float(top['first_order_index']):.2f}）。"
             )
 

@@ -43,11 +43,36 @@ def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) ->
         con.close()
 
 
+# Marts that cannot have rows on the session's 3-month sample, and why. An alert needs
+# `alert_min_history_months` of history before the tested month, and a notice needs an
+# alert, so these are empty exactly while the sample is shorter than that history (the
+# test below checks that the reason still holds); the notice marts are tested with rows
+# in tests/dbt/test_notices.py and on the synthetic snapshot.
+NEED_ALERT_HISTORY = (
+    "mart_alerts",
+    "mart_notice_register",
+    "mart_notices",
+    "mart_notice_items",
+    "mart_notice_drivers",
+    "mart_notice_effect",
+)
+# The sample plants no police check with an unknown dwelling or lead id (tested with
+# crafted rows in tests/dbt/test_group_rental_leads.py).
+NOT_PLANTED = ("mart_rental_check_exceptions",)
+
+
 def test_every_mart_has_rows_on_the_sample(built_warehouse: Settings) -> None:
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    history = int(project["vars"]["alert_min_history_months"])
     con = connect(built_warehouse)
     try:
+        (months,) = con.execute(
+            "select count(distinct month) from marts.mart_safety_index_components"
+        ).fetchone()
         for name in documented_marts():
             (n,) = con.execute(f"select count(*) from marts.{name}").fetchone()
+            if name in NOT_PLANTED or (name in NEED_ALERT_HISTORY and months <= history):
+                continue
             assert n > 0, name
     finally:
         con.close()
