@@ -441,12 +441,13 @@ def test_a_reader_over_its_memory_limit_is_rejected_not_the_batch(tmp_path: Path
         probe.wait_ready()  # the address space of a worker that has read nothing yet
         status = Path(f"/proc/{probe.pid}/status").read_text()
     idle = int(re.search(r"VmSize:\s+(\d+) kB", status).group(1)) << 10  # type: ignore[union-attr]
-    # 60 MB of text in one cell of a small file: calamine needs more than 128 MiB spare.
-    big = huge_string_xlsx(tmp_path / "12345_工单_big.xlsx", 20_000_000)
+    # 450 MB of text in one cell of a small file: more than the 384 MiB spare, which a
+    # restarted worker still needs to read the next file (128 MiB was too tight for it).
+    big = huge_string_xlsx(tmp_path / "12345_工单_big.xlsx", 150_000_000)
     limits = ReaderLimits(
-        max_cell_chars=50_000_000,
+        max_cell_chars=200_000_000,
         max_xlsx_compression_ratio=1e9,
-        worker_memory_bytes=idle + (128 << 20),
+        worker_memory_bytes=idle + (384 << 20),
     )
     with IsolatedReader(limits, tmp_path / "tmp") as reader:
         with pytest.raises(FileRejected) as rejected:
