@@ -232,6 +232,9 @@ def _typed(number: str, style: int) -> str:
     return number[:3] + "－" + number[3:]
 
 
+REGION_COLUMNS = frozenset({"district", "street", "community"})
+
+
 def plant_personal_numbers(entity: Entity, out: pl.DataFrame, log: DeliveryLog) -> pl.DataFrame:
     """ID numbers and phones typed into every text column of a few rows, in varied forms.
 
@@ -244,7 +247,10 @@ def plant_personal_numbers(entity: Entity, out: pl.DataFrame, log: DeliveryLog) 
     rng = np.random.default_rng(zlib.crc32(f"pii:{entity.name}:{n}".encode()))
     columns = [c for c in entity.columns if c.kind in ("text", "free_text", "address")]
     for col in columns:
-        if col.identifier or col.canonical in entity.key:
+        # Region names are picked from the systems' lists, not typed (the sample's
+        # references between systems must resolve); tests/faults/test_pii_everywhere.py
+        # types numbers into them too.
+        if col.identifier or col.canonical in entity.key or col.canonical in REGION_COLUMNS:
             continue
         rows = np.flatnonzero(rng.random(n) < PLANT_SHARE)
         if rows.size == 0:

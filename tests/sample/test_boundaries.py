@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import shape
 
 from ingest.sample import boundaries, city
+from ingest.sample.world import World
 
 
 @pytest.fixture(scope="module", params=[1, 7])
@@ -20,6 +21,7 @@ def built(request: pytest.FixtureRequest) -> tuple[city.City, dict]:
         30_000,
         np.datetime64("2025-12-01"),
         np.datetime64("2026-11-30"),
+        world=World(request.param),
     )
     collection = boundaries.build(
         boundaries.street_centres(c.streets, c.compounds, c.grids),
