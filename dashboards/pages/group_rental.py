@@ -55,12 +55,12 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
         head = model.iloc[0]
         if head["model_kind"] == "prior_only":
             st.info(
-                f"当前仅用先验规则评分（{head['prior_only_reason']}）；"
+                f"当前仅用先验规则评分（{fmt.plain(head['prior_only_reason'])}）；"
                 "有了两类核查结论后，模型将按本市核查结果学习各因素权重。"
             )
         else:
             st.caption(
-                f"评分模型 {head['model_version']}：用 {int(head['verdicts_used'])} 条核查结论学习"
+                f"评分模型 {fmt.plain(head['model_version'])}：用 {int(head['verdicts_used'])} 条核查结论学习"
                 f"（确认群租 {int(head['positives'])} 条），以现行因素规则为先验。"
             )
         default_capacity = int(head["monthly_capacity"])
