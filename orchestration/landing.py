@@ -94,13 +94,9 @@ def list_deliveries(folder: Path, max_depth: int = 32) -> list[Path]:
     return [f.path for f in landing_entries(folder, max_depth) if f.refusal is None]
 
 
-def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
-    """(file_name, file_sha256) of every file ``raw.load_ledger`` records.
-
-    Sensors read with ``read_only=True`` (they never write); a run step, which is
-    the warehouse's writer anyway, reads with ``read_only=False``. Raises
-    :class:`WarehouseBusy` when another process holds the warehouse.
-    """
+def _ledger_pairs(settings: Settings, sql: str, read_only: bool) -> set[tuple[str, str]]:
+    """Pairs of columns ``sql`` selects from ``raw.load_ledger`` (empty before any ingest).
+    Raises :class:`WarehouseBusy` when another process holds the warehouse."""
     if not settings.warehouse.exists():
         return set()
     try:
@@ -114,37 +110,34 @@ def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, st
         ).fetchone()
         if not exists or not exists[0]:
             return set()
-        rows = con.execute(
-            "select distinct file_name, file_sha256 from raw.load_ledger "
-            "where file_sha256 is not null"
-        ).fetchall()
+        rows = con.execute(sql).fetchall()
     finally:
         con.close()
-    return {(str(name), str(sha)) for name, sha in rows}
+    return {(str(a), str(b)) for a, b in rows}
+
+
+def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
+    """(file_name, file_sha256) of every file ``raw.load_ledger`` records.
+
+    Sensors read with ``read_only=True`` (they never write); a run step, which is
+    the warehouse's writer anyway, reads with ``read_only=False``. Raises
+    :class:`WarehouseBusy` when another process holds the warehouse.
+    """
+    return _ledger_pairs(
+        settings,
+        "select distinct file_name, file_sha256 from raw.load_ledger where file_sha256 is not null",
+        read_only,
+    )
 
 
 def refused_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
     """(file_path, reason) of every refusal ``raw.load_ledger`` records (no content hash)."""
-    if not settings.warehouse.exists():
-        return set()
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseBusy(f"warehouse {settings.warehouse} is in use: {exc}") from None
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_ledger'"
-        ).fetchone()
-        if not exists or not exists[0]:
-            return set()
-        rows = con.execute(
-            "select distinct file_path, reason from raw.load_ledger "
-            "where file_sha256 is null and status = 'rejected'"
-        ).fetchall()
-    finally:
-        con.close()
-    return {(str(path), str(reason)) for path, reason in rows}
+    return _ledger_pairs(
+        settings,
+        "select distinct file_path, reason from raw.load_ledger "
+        "where file_sha256 is null and status = 'rejected'",
+        read_only,
+    )
 
 
 def scan(
