@@ -303,6 +303,26 @@ def _split(run: Expr, kind: str) -> tuple[Expr, Expr, Expr]:
     return pick("1"), pick("2"), pick("3")
 
 
+_TAIL_DIGITS = f"^({_SEP}+{_D}(?:{_J}{_D})*)"
+_TAIL_KEPT = 3  # digits a tail may show beside the four a mask ends with (``201``), under eight
+
+
+def _tail_hidden(tail: Expr) -> Expr:
+    """A number's tail with its leading digits starred when there are more than a few.
+
+    The shapes are ambiguous where numbers are joined by separators: in
+    ``13000000000/0102000000/1 3 0 0 0 0 0 0 0 0 0`` the landline (8 to 10 digits) can take
+    the next mobile's first digits, whose rest then forms no shape. Digits that run on
+    from a masked number are part of some number, so they are hidden too.
+    """
+    lead = tail.str.extract(_TAIL_DIGITS, 1).fill_null("")
+    many = _plain_digits(lead).str.len_chars() > _TAIL_KEPT
+    hidden = pl.concat_str(
+        [lead.str.replace_all("[0-9０-９XxＸｘ]", "*"), tail.str.slice(lead.str.len_chars())]
+    )
+    return pl.when(many).then(hidden).otherwise(tail)
+
+
 def _scrub_runs(runs: pl.Series, kind: str, replace: bool) -> tuple[pl.Series, list[str]]:
     """Runs with their personal numbers masked (``replace``) or removed; and the numbers.
 
@@ -321,7 +341,10 @@ def _scrub_runs(runs: pl.Series, kind: str, replace: bool) -> tuple[pl.Series, l
         shown = _masked(pl.col("n")) if replace else pl.lit("")
         frame = frame.select(
             pl.when(hit).then("h").otherwise("rest").alias("rest"),
-            pl.when(hit).then(pl.concat_str([shown, "t", "done"])).otherwise("done").alias("done"),
+            pl.when(hit)
+            .then(pl.concat_str([shown, _tail_hidden(pl.col("t")), "done"]))
+            .otherwise("done")
+            .alias("done"),
         )
     # More numbers than passes: what is left is masked whole rather than kept in clear.
     left = pl.col("rest").str.contains(_SPLITS[kind][2])
