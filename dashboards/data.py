@@ -882,8 +882,9 @@ def _require_quality(scope: Scope) -> None:
         raise AccessDenied("数据质量页面仅对市领导和分析员开放")
 
 
-def source_freshness() -> pd.DataFrame:
-    """Per source system: last delivery, its age, files and rows, and whether it is late.
+def source_freshness(now: datetime | None = None) -> pd.DataFrame:
+    """Per source system: last delivery, its age, files and rows, and whether it is late
+    (at ``now``, default the present; a bulletin asks as of its snapshot).
 
     Freshness is metadata about deliveries, not district rows, so every role sees it."""
     ledger = table("load_ledger")
@@ -907,7 +908,7 @@ def source_freshness() -> pd.DataFrame:
     df["tolerance_hours"] = df["entity"].map(
         lambda e: CADENCE_TOLERANCE_HOURS.get(_CADENCE_OF.get(e, "daily"), 36)
     )
-    now = now_local()
+    now = now or now_local()
     df["age_hours"] = (now - pd.to_datetime(df["last_delivery"])).dt.total_seconds() / 3600
     df["late"] = df["age_hours"] > df["tolerance_hours"]
     agg = (

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import access_log, auth, data, fmt, sessions
+from dashboards import access_log, auth, charts, data, fmt, sessions
 from dashboards.auth import User
 
 # Column kinds of display tables: how a value is shown.
@@ -311,96 +311,28 @@ def table(
 
 
 def chart_title(title: str, unit: str, period: str) -> str:
-    return f"{title}（单位：{unit}；{period}）"
+    return charts.chart_title(title, unit, period)
 
 
 def _no_data(title: str, period: str) -> None:
     st.info(f"{fmt.plain(title)}：{fmt.plain(period)}无数据。")
 
 
-def line_chart(
-    df: pd.DataFrame,
-    *,
-    x: str,
-    y: str,
-    title: str,
-    unit: str,
-    period: str,
-    color: str | None = None,
-    color_title: str = "",
-    percent: bool = False,
-    targets: pd.DataFrame | None = None,
-) -> None:
-    """A trend line per month (``x`` holds 'YYYY-MM'); ``percent`` for rates given as fractions."""
-    if df is None or df.empty or df[y].notna().sum() == 0:
+def line_chart(df: pd.DataFrame, *, title: str, period: str, **spec: Any) -> None:
+    """A trend line per month (:func:`dashboards.charts.line_spec`, the bulletin's too)."""
+    chart = charts.line_spec(df, title=title, period=period, **spec)
+    if chart is None:
         _no_data(title, period)
         return
-    plot = df.copy()
-    plot["月份"] = plot[x].map(fmt.month)
-    plot["显示值"] = plot[y].map(fmt.pct if percent else fmt.score)
-    axis = alt.Axis(format=".1%" if percent else ".1f", title=unit)
-    enc: dict[str, Any] = {
-        "x": alt.X(f"{x}:O", title="月份", axis=alt.Axis(labelAngle=0)),
-        "y": alt.Y(f"{y}:Q", axis=axis, scale=alt.Scale(zero=False)),
-        "tooltip": ["月份", "显示值"] + ([color] if color else []),
-    }
-    if color:
-        enc["color"] = alt.Color(f"{color}:N", title=color_title)
-    chart = (
-        alt.Chart(plot, title=chart_title(title, unit, period)).mark_line(point=True).encode(**enc)
-    )
-    if targets is not None and not targets.empty:
-        rule = (
-            alt.Chart(targets)
-            .mark_rule(strokeDash=[4, 4])
-            .encode(y="target:Q", color=alt.Color(f"{color}:N") if color else alt.value("gray"))
-        )
-        chart = chart + rule
     st.altair_chart(chart, width="stretch")
 
 
-def bar_chart(
-    df: pd.DataFrame,
-    *,
-    x: str,
-    y: str,
-    title: str,
-    unit: str,
-    period: str,
-    percent: bool = False,
-    integer: bool = False,
-    color: str | None = None,
-    sort_desc: bool = True,
-) -> None:
-    """Horizontal bars of one measure per category (rates as fractions when ``percent``,
-    whole counts when ``integer``); one 24-pixel band per category."""
-    if df is None or df.empty or df[y].notna().sum() == 0:
+def bar_chart(df: pd.DataFrame, *, title: str, period: str, **spec: Any) -> None:
+    """Horizontal bars per category (:func:`dashboards.charts.bar_spec`, the bulletin's too)."""
+    chart = charts.bar_spec(df, title=title, period=period, **spec)
+    if chart is None:
         _no_data(title, period)
         return
-    plot = df.copy()
-    shown = fmt.pct if percent else (fmt.count if integer else fmt.score)
-    plot["显示值"] = plot[y].map(shown)
-    if percent:
-        axis = alt.Axis(format=".1%", title=unit)
-    elif integer:
-        axis = alt.Axis(format="d", tickMinStep=1, title=unit)
-    else:
-        axis = alt.Axis(format=".1f", title=unit)
-    cat = alt.Y(
-        f"{x}:N",
-        sort="-x" if sort_desc else "x",
-        title=None,
-        axis=alt.Axis(labelOverlap=False, labelLimit=180),
-    )
-    enc: dict[str, Any] = {"y": cat, "x": alt.X(f"{y}:Q", axis=axis), "tooltip": [x, "显示值"]}
-    if color:
-        enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
-    chart = (
-        alt.Chart(plot, title=chart_title(title, unit, period))
-        .mark_bar()
-        .encode(**enc)
-        .properties(height=alt.Step(24))
-    )
     st.altair_chart(chart, width="stretch")
 
 

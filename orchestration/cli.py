@@ -44,6 +44,12 @@ def _cmd_notices(args: argparse.Namespace) -> int:
     return run_notices(args.month, args.out)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.report import run_report
+
+    return run_report(args.month, args.quarter, args.out)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from dashboards.serve import serve
 
@@ -135,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="month the notices are about")
     p.add_argument(
         "--out", metavar="DIR", help="output folder (default: $PINGAN_DATA_DIR/notices/YYYY-MM)"
+    )
+
+    p = add(
+        "report",
+        "write the monthly bulletin (月度通报) or the quarterly one (季度通报) as PDF "
+        "from the published snapshot",
+        _cmd_report,
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", metavar="YYYY-MM", help="month of the monthly bulletin")
+    which.add_argument("--quarter", metavar="YYYY-Qn", help="quarter of the quarterly bulletin")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: $PINGAN_DATA_DIR/bulletins)"
     )
 
     p = add("serve", "serve the dashboards on 127.0.0.1", _cmd_serve)

@@ -79,6 +79,15 @@ def _notices_defs() -> dg.Definitions:
     )
 
 
+def _bulletin_defs() -> dg.Definitions:
+    from orchestration.defs.bulletin.assets import bulletin
+    from orchestration.defs.bulletin.schedules import bulletin_after_monthly_index, bulletin_job
+
+    return dg.Definitions(
+        assets=[bulletin], jobs=[bulletin_job], sensors=[bulletin_after_monthly_index]
+    )
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     dbt_defs, dbt_assets = _dbt_defs()
     merged = dg.Definitions.merge(
@@ -88,6 +97,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         _quality_defs(),
         _publish_defs(dbt_assets),
         _notices_defs(),
+        _bulletin_defs(),
     )
     return dg.Definitions.merge(
         merged,

@@ -43,9 +43,11 @@ def test_whole_graph_materialises_and_publishes(first_run) -> None:
     expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     # the notice documents are written by their own job after the monthly index run
     # (tests/orchestration/test_notices_asset.py), not by the daily pipeline
+    # and so is the bulletin (tests/orchestration/test_bulletin_asset.py)
+    from orchestration.defs.bulletin.assets import BULLETIN_KEY
     from orchestration.defs.notices.assets import NOTICES_KEY
 
-    assert expected - {dg.AssetKey("dashboards"), NOTICES_KEY} <= materialised
+    assert expected - {dg.AssetKey("dashboards"), NOTICES_KEY, BULLETIN_KEY} <= materialised
     assert {dg.AssetKey(["raw", e.name]) for e in ENTITIES} <= materialised
     assert summary.files["loaded"] > 0 and summary.files["rejected"] == 0
     assert summary.dbt_models > 20 and summary.dbt_tests["failed"] == 0

@@ -27,10 +27,12 @@ SCHEDULED_RUN_CONFIG = {
 
 pipeline_job = dg.define_asset_job(
     PIPELINE_JOB,
-    # the notices are written after the monthly run (orchestration/defs/notices)
+    # the notices and the bulletin are written after the monthly run
+    # (orchestration/defs/notices, orchestration/defs/bulletin)
     selection=dg.AssetSelection.all()
     - dg.AssetSelection.assets("dashboards")
-    - dg.AssetSelection.groups("notices"),
+    - dg.AssetSelection.groups("notices")
+    - dg.AssetSelection.groups("bulletin"),
     description="Ingest new exports, build the dbt models, validate, publish the snapshot",
     tags=WAREHOUSE_TAGS,
 )

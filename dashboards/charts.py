@@ -1,0 +1,123 @@
+"""The Altair (Vega-Lite) specs of Pingan's charts, without Streamlit.
+
+The pages draw them through :mod:`dashboards.ui` (``st.altair_chart``); the documents
+render the same specs to PNG offline with vl-convert (:func:`to_png`), so a bulletin's
+chart is the chart a leader sees on the page. Each spec puts the title, unit and period
+in the chart's title; a function returns None when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from dashboards import fmt
+
+# What a spec function returns: one chart, or layers (a line with its target rules).
+Spec = alt.Chart | alt.LayerChart
+
+
+def chart_title(title: str, unit: str, period: str) -> str:
+    return f"{title}（单位：{unit}；{period}）"
+
+
+def has_data(df: pd.DataFrame | None, y: str) -> bool:
+    return df is not None and not df.empty and bool(df[y].notna().any())
+
+
+def line_spec(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str,
+    unit: str,
+    period: str,
+    color: str | None = None,
+    color_title: str = "",
+    percent: bool = False,
+    targets: pd.DataFrame | None = None,
+) -> Spec | None:
+    """A trend line per month (``x`` holds 'YYYY-MM'); ``percent`` for rates given as fractions."""
+    if not has_data(df, y):
+        return None
+    plot = df.copy()
+    plot["月份"] = plot[x].map(fmt.month)
+    plot["显示值"] = plot[y].map(fmt.pct if percent else fmt.score)
+    axis = alt.Axis(format=".1%" if percent else ".1f", title=unit)
+    enc: dict[str, Any] = {
+        "x": alt.X(f"{x}:O", title="月份", axis=alt.Axis(labelAngle=0)),
+        "y": alt.Y(f"{y}:Q", axis=axis, scale=alt.Scale(zero=False)),
+        "tooltip": ["月份", "显示值"] + ([color] if color else []),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+    chart: Spec = (
+        alt.Chart(plot, title=chart_title(title, unit, period)).mark_line(point=True).encode(**enc)
+    )
+    if targets is not None and not targets.empty:
+        rule = (
+            alt.Chart(targets)
+            .mark_rule(strokeDash=[4, 4])
+            .encode(y="target:Q", color=alt.Color(f"{color}:N") if color else alt.value("gray"))
+        )
+        chart = chart + rule
+    return chart
+
+
+def bar_spec(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str,
+    unit: str,
+    period: str,
+    percent: bool = False,
+    integer: bool = False,
+    color: str | None = None,
+    sort_desc: bool = True,
+) -> Spec | None:
+    """Horizontal bars of one measure per category (rates as fractions when ``percent``,
+    whole counts when ``integer``); one 24-pixel band per category."""
+    if not has_data(df, y):
+        return None
+    plot = df.copy()
+    shown = fmt.pct if percent else (fmt.count if integer else fmt.score)
+    plot["显示值"] = plot[y].map(shown)
+    if percent:
+        axis = alt.Axis(format=".1%", title=unit)
+    elif integer:
+        axis = alt.Axis(format="d", tickMinStep=1, title=unit)
+    else:
+        axis = alt.Axis(format=".1f", title=unit)
+    cat = alt.Y(
+        f"{x}:N",
+        sort="-x" if sort_desc else "x",
+        title=None,
+        axis=alt.Axis(labelOverlap=False, labelLimit=180),
+    )
+    enc: dict[str, Any] = {"y": cat, "x": alt.X(f"{y}:Q", axis=axis), "tooltip": [x, "显示值"]}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", legend=None, scale=None)
+    return (
+        alt.Chart(plot, title=chart_title(title, unit, period))
+        .mark_bar()
+        .encode(**enc)
+        .properties(height=alt.Step(24))
+    )
+
+
+def to_png(
+    chart: Spec, width: int, height: int | None = None, scale: float = 2
+) -> bytes:
+    """Render a spec to PNG offline (vl-convert bundles the Vega runtime; text uses the
+    system's fonts, so CJK labels need a CJK font installed, as for the PDF).
+
+    ``width``/``height`` in pixels set the plot size a page would take from its column."""
+    import vl_convert as vlc
+
+    sized = chart.properties(width=width, **({"height": height} if height else {}))
+    return bytes(vlc.vegalite_to_png(sized.to_json(), scale=scale))
