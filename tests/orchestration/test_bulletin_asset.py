@@ -1,0 +1,67 @@
+"""The bulletin as a Dagster asset, and ``pingan report``: the same function
+(``write_bulletin``), on the dashboards' synthetic snapshot whose three months end a
+quarter, so the monthly run writes the month's and the quarter's bulletin."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from orchestration.cli import main
+from orchestration.defs.bulletin.assets import bulletin
+from orchestration.resources import PinganResource
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    from dashboards.synthetic import build_snapshot
+    from tests.orchestration.helpers import settings_for
+
+    data_dir = tmp_path_factory.mktemp("bulletin_snapshot")
+    build_snapshot(data_dir / "published" / "warehouse.duckdb", last_month="2026-09")
+    return settings_for(data_dir)
+
+
+def test_the_asset_writes_the_newest_months_and_quarters_bulletins(snapshot):
+    result = dg.materialize(
+        [bulletin], resources={"pingan": PinganResource.from_settings(snapshot)}
+    )
+    assert result.success
+    (mat,) = result.asset_materializations_for_node("bulletin")
+    assert mat.metadata["month"].value == "2026-09"
+    assert mat.metadata["quarter"].value == "2026-Q3"
+    out = snapshot.data_dir / "bulletins"
+    assert sorted(p.name for p in out.glob("*.pdf")) == [
+        "2026-09_月度通报.pdf",
+        "2026-Q3_季度通报.pdf",
+    ]
+
+
+def test_pingan_report_writes_a_month_and_refuses_one_without_data_in_one_line(
+    snapshot, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(snapshot.data_dir))
+    assert main(["report", "--month", "2026-08", "--out", str(tmp_path)]) == 0
+    assert "2026-08_月度通报.pdf" in capsys.readouterr().out
+    assert (tmp_path / "2026-08_月度通报.pdf").stat().st_size > 10_000
+    assert main(["report", "--month", "2025-01", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("pingan report: no safety index for 2025-01")
+    assert "2026-07 to 2026-09" in err[-1]
+    assert main(["report", "--quarter", "2026-Q5"]) == 2
+    assert "bad quarter" in capsys.readouterr().err
+
+
+def test_the_bulletin_follows_the_monthly_run_not_the_daily_build(tmp_path):
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.publish.schedules import PIPELINE_JOB
+    from tests.orchestration.helpers import settings_for
+
+    defs = build_definitions(settings_for(tmp_path / "d"))
+    assert "bulletin" not in {
+        k.to_user_string()
+        for k in defs.resolve_job_def(PIPELINE_JOB).asset_layer.executable_asset_keys
+    }
+    assert defs.resolve_sensor_def("bulletin_after_monthly_index").job_name == "bulletin_job"
