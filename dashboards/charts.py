@@ -110,9 +110,68 @@ def bar_spec(
     )
 
 
-def to_png(
-    chart: Spec, width: int, height: int | None = None, scale: float = 2
-) -> bytes:
+def choropleth_spec(
+    shapes: list[dict[str, Any]],
+    values: pd.DataFrame,
+    *,
+    value: str,
+    title: str,
+    unit: str,
+    percent: bool,
+    points: pd.DataFrame | None = None,
+) -> Spec:
+    """Polygons (GeoJSON features with ``region_key``) coloured by ``values[value]``
+    joined on region_key (grey when no value), optional points (lon, lat, 名称, 显示值) on
+    top; a Mercator projection, no tile server."""
+    shown = values.set_index("region_key")
+    features = []
+    for f in shapes:
+        key = f["properties"]["region_key"]
+        raw = shown[value].get(key) if key in shown.index else None
+        v = None if raw is None or fmt.missing(raw) else float(raw)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": f["geometry"],
+                "properties": {
+                    "名称": f["properties"].get("name") or key,
+                    "value": v,
+                    "显示值": fmt.pct(v) if percent else fmt.score(v),
+                },
+            }
+        )
+    domain = [0, 1] if percent else [0, 100]
+    layer = (
+        alt.Chart(alt.Data(values=features))
+        .mark_geoshape(stroke="#555", strokeWidth=0.6)
+        .encode(
+            color=alt.condition(
+                "isValid(datum.properties.value)",
+                alt.Color(
+                    "properties.value:Q",
+                    title=unit,
+                    scale=alt.Scale(scheme="redyellowgreen", domain=domain),
+                ),
+                alt.value("#dddddd"),
+            ),
+            tooltip=[
+                alt.Tooltip("properties.名称:N", title="名称"),
+                alt.Tooltip("properties.显示值:N", title=unit),
+            ],
+        )
+    )
+    chart: Spec = layer
+    if points is not None and not points.empty:
+        dots = (
+            alt.Chart(points)
+            .mark_circle(size=30, color="#1f3b73", opacity=0.8)
+            .encode(longitude="lon:Q", latitude="lat:Q", tooltip=["名称", "显示值"])
+        )
+        chart = layer + dots
+    return chart.project(type="mercator").properties(title=title)
+
+
+def to_png(chart: Spec, width: int, height: int | None = None, scale: float = 2) -> bytes:
     """Render a spec to PNG offline (vl-convert bundles the Vega runtime; text uses the
     system's fonts, so CJK labels need a CJK font installed, as for the PDF).
 

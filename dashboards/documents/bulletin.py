@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards import data, data_bulletin, fmt
+from dashboards import boundaries, data, data_bulletin, fmt
 from dashboards.data_notices import FULL_SCOPE
 
 ISSUER = "南通市社会治理现代化指挥中心"
@@ -104,7 +104,19 @@ class Bulletin:
     dispatch_min_score: float
     sources: pd.DataFrame  # per source system: last delivery, late, rows
     checks: pd.DataFrame  # latest quality run, per kind and entity
+    shapes: list[dict[str, Any]] = field(default_factory=list)  # district polygons
+    map_note: str = ""  # why there is no map, when there is none
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def unplaced(self) -> list[str]:
+        """Districts with an index but no polygon: listed beside the map, never dropped."""
+        keys = {f["properties"]["region_key"] for f in self.shapes}
+        return [
+            str(r["region_name"])
+            for r in self.districts.to_dict("records")
+            if r["region_key"] not in keys
+        ]
 
     @property
     def title(self) -> str:
@@ -199,8 +211,21 @@ def load_bulletin(period: Period) -> Bulletin:
         sources=data.source_freshness(now=data.as_of()),
         checks=data.check_summary(FULL_SCOPE) if has_quality else pd.DataFrame(),
     )
+    bulletin.shapes, bulletin.map_note = _shapes()
     bulletin.notes = _notes(bulletin)
     return bulletin
+
+
+def _shapes() -> tuple[list[dict[str, Any]], str]:
+    """The district polygons of the map (the map page's), or why there are none: a
+    missing or broken boundaries file leaves the bulletin without its map, not unmade."""
+    try:
+        shapes = boundaries.features(FULL_SCOPE, "district")
+    except boundaries.BoundariesUnreadable:
+        return [], f"边界文件无法读取（{boundaries.path().name}），本期未绘制地图。"
+    if not shapes:
+        return [], f"无区县边界数据（设置 {boundaries.ENV} 指向边界文件），本期未绘制地图。"
+    return shapes, ""
 
 
 def _notes(b: Bulletin) -> list[str]:

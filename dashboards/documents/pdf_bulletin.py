@@ -117,7 +117,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
             ]
             for r in d.to_dict("records")
         ]
-        return header, rows, [10, 30, 15, 10, 15, 43, 25, 22]
+        return header, rows, [10, 34, 15, 10, 15, 41, 25, 20]
     by_month = b.district_months
     mean = by_month.groupby("region_key")["safety_index"].mean()
     ranks = by_month.pivot(index="region_key", columns="month", values="rank")
@@ -199,6 +199,22 @@ def render_bulletin(b: Bulletin) -> bytes:
     s.text(f"（一）区县排名（{fmt.month(period.last)}）", "subheading")
     header, rows, widths = _ranking_rows(b)
     s.table(header, rows, widths)
+    if b.shapes:
+        s.chart(
+            charts.choropleth_spec(
+                b.shapes,
+                b.districts,
+                value="safety_index",
+                title=charts.chart_title("区县平安稳定指数分布", "分", fmt.month(period.last)),
+                unit="分",
+                percent=False,
+            ),
+            height_px=330,
+        )
+        if b.unplaced:
+            s.text(f"未上图的区县（无边界数据）：{'、'.join(b.unplaced)}。", "note")
+    else:
+        s.text(b.map_note, "note")
     trend = b.trend
     tperiod = fmt.period(trend["month"].min(), trend["month"].max()) if not trend.empty else ""
     s.chart(

@@ -6,76 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import boundaries, data, fmt, ui
+from dashboards import boundaries, charts, data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
 MEASURES = {"safety_index": "平安稳定指数", "completion_rate": "办结率"}
 
 
-def choropleth(
-    shapes: list[dict[str, Any]],
-    values: pd.DataFrame,
-    *,
-    value: str,
-    title: str,
-    unit: str,
-    percent: bool,
-    points: pd.DataFrame | None = None,
-) -> None:
-    """Polygons coloured by ``values[value]`` joined on region_key (grey when no value),
-    optional points (lon, lat, 名称, 显示值) on top."""
-    shown = values.set_index("region_key")
-    features = []
-    for f in shapes:
-        key = f["properties"]["region_key"]
-        raw = shown[value].get(key) if key in shown.index else None
-        v = None if raw is None or fmt.missing(raw) else float(raw)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": f["geometry"],
-                "properties": {
-                    "名称": f["properties"].get("name") or key,
-                    "value": v,
-                    "显示值": fmt.pct(v) if percent else fmt.score(v),
-                },
-            }
-        )
-    domain = [0, 1] if percent else [0, 100]
-    layer = (
-        alt.Chart(alt.Data(values=features))
-        .mark_geoshape(stroke="#555", strokeWidth=0.6)
-        .encode(
-            color=alt.condition(
-                "isValid(datum.properties.value)",
-                alt.Color(
-                    "properties.value:Q",
-                    title=unit,
-                    scale=alt.Scale(scheme="redyellowgreen", domain=domain),
-                ),
-                alt.value("#dddddd"),
-            ),
-            tooltip=[
-                alt.Tooltip("properties.名称:N", title="名称"),
-                alt.Tooltip("properties.显示值:N", title=unit),
-            ],
-        )
-    )
-    chart: alt.LayerChart | alt.Chart = layer
-    if points is not None and not points.empty:
-        dots = (
-            alt.Chart(points)
-            .mark_circle(size=30, color="#1f3b73", opacity=0.8)
-            .encode(longitude="lon:Q", latitude="lat:Q", tooltip=["名称", "显示值"])
-        )
-        chart = layer + dots
-    st.altair_chart(
-        chart.project(type="mercator").properties(title=title, height=480), width="stretch"
-    )
+def choropleth(shapes: list[dict[str, Any]], values: pd.DataFrame, **spec: Any) -> None:
+    """Polygons coloured by a value (:func:`dashboards.charts.choropleth_spec`, the
+    bulletin's map too)."""
+    chart = charts.choropleth_spec(shapes, values, **spec)
+    st.altair_chart(chart.properties(height=480), width="stretch")
 
 
 def unplaced(values: pd.DataFrame, shapes: list[dict[str, Any]], label: str) -> None:

@@ -20,6 +20,7 @@ from dashboards.fmt import NOISE_LABEL
 from ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
+UNPLACED = "海门区"  # the district the quarterly test's boundaries have no polygon for
 
 
 def _text(pdf: Path) -> str:
@@ -151,11 +152,13 @@ def test_a_period_the_snapshot_does_not_cover_is_refused_in_one_line(published_w
 
 @pytest.fixture(scope="module")
 def quarter_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The dashboards' synthetic snapshot with three months ending in 2026-09: 2026-Q3."""
-    from dashboards.synthetic import build_snapshot
+    """The dashboards' synthetic snapshot with three months ending in 2026-09 (2026-Q3),
+    and boundaries with one district left out."""
+    from dashboards.synthetic import build_snapshot, write_boundaries
 
     data_dir = tmp_path_factory.mktemp("quarter_snapshot")
     build_snapshot(data_dir / "published" / "warehouse.duckdb", last_month="2026-09")
+    write_boundaries(data_dir, leave_out=(UNPLACED,))
     return Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
 
 
@@ -185,6 +188,9 @@ def test_the_quarterly_bulletin_covers_the_quarters_three_months(
     assert "全市平安建设季度通报（2026年第三季度）" in text
     assert "2026年7月—2026年9月" in text and "各月排名" in text
     assert result.path.name == "2026-Q3_季度通报.pdf"
+    # the district map is drawn; the district without a polygon is listed, not dropped
+    assert b.shapes and b.unplaced == [UNPLACED]
+    assert f"未上图的区县（无边界数据）：{UNPLACED}" in text.replace("\n", "")
 
 
 def test_a_quarter_with_a_month_missing_is_refused_naming_it(quarter_snapshot: Settings):
