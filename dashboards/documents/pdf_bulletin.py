@@ -124,7 +124,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
     header = [
         "排名",
         "区县",
-        "指数（分）",
+        f"{int(b.period.last[5:])}月指数（分）",
         "季均指数",
         "各月排名（" + "/".join(str(int(m[5:])) + "月" for m in b.period.months) + "）",
         "位次变化",
