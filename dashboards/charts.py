@@ -119,10 +119,12 @@ def choropleth_spec(
     unit: str,
     percent: bool,
     points: pd.DataFrame | None = None,
+    labels: bool = False,
 ) -> Spec:
     """Polygons (GeoJSON features with ``region_key``) coloured by ``values[value]``
     joined on region_key (grey when no value), optional points (lon, lat, 名称, 显示值) on
-    top; a Mercator projection, no tile server."""
+    top, optional names inside the polygons (a printed map has no tooltip); a Mercator
+    projection, no tile server."""
     shown = values.set_index("region_key")
     features = []
     for f in shapes:
@@ -167,7 +169,25 @@ def choropleth_spec(
             .mark_circle(size=30, color="#1f3b73", opacity=0.8)
             .encode(longitude="lon:Q", latitude="lat:Q", tooltip=["名称", "显示值"])
         )
-        chart = layer + dots
+        chart = chart + dots
+    if labels and features:
+        from shapely.geometry import shape
+
+        # a point inside each polygon (a centroid can fall outside a concave one)
+        inside = [shape(f["geometry"]).representative_point() for f in features]
+        names = pd.DataFrame(
+            {
+                "lon": [p.x for p in inside],
+                "lat": [p.y for p in inside],
+                "名称": [f["properties"]["名称"] for f in features],
+            }
+        )
+        text = (
+            alt.Chart(names)
+            .mark_text(fontSize=10, color="#222")
+            .encode(longitude="lon:Q", latitude="lat:Q", text="名称:N")
+        )
+        chart = chart + text
     return chart.project(type="mercator").properties(title=title)
 
 

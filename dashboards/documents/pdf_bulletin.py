@@ -208,6 +208,7 @@ def render_bulletin(b: Bulletin) -> bytes:
                 title=charts.chart_title("区县平安稳定指数分布", "分", fmt.month(period.last)),
                 unit="分",
                 percent=False,
+                labels=True,
             ),
             height_px=330,
         )
@@ -254,7 +255,7 @@ def render_bulletin(b: Bulletin) -> bytes:
             "按缺失处理的指标",
         ],
         _street_rows(b),
-        [10, 20, 24, 14, 43, 22, 17, 20],
+        [10, 22, 22, 14, 45, 22, 16, 19],
     )
 
     # ---- 二、办结情况

@@ -35,11 +35,16 @@ def _pages(pdf: Path, out: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def monthly(published_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory):
+def monthly(
+    published_warehouse: Settings, sample_root: Path, tmp_path_factory: pytest.TempPathFactory
+):
     period = latest_period("month", published_warehouse)
     assert period is not None
     out = tmp_path_factory.mktemp("bulletin")
-    result = write_bulletin(period, out, settings=published_warehouse)
+    # the sample's own boundaries, as a real city names its file
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PINGAN_BOUNDARIES", str(sample_root / "boundaries.geojson"))
+        result = write_bulletin(period, out, settings=published_warehouse)
     con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
     try:
         mart = con.execute(
@@ -96,6 +101,12 @@ def test_the_bulletin_is_chinese_and_names_every_district(monthly):
     cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
     assert cjk > 500 and cjk > len(re.findall(r"[A-Za-z]", text))
     assert monthly["districts"] and all(d in text for d in monthly["districts"])
+
+
+def test_every_district_of_the_sample_is_on_the_bulletins_map(monthly):
+    b = monthly["result"].bulletin
+    assert {f["properties"]["region_key"] for f in b.shapes} >= set(b.districts["region_key"])
+    assert b.unplaced == [] and "未上图" not in monthly["text"]
 
 
 def test_the_bulletins_district_ranking_is_the_marts(monthly):
