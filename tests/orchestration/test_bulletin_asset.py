@@ -1,6 +1,7 @@
 """The bulletin as a Dagster asset, and ``pingan report``: the same function
 (``write_bulletin``), on the dashboards' synthetic snapshot whose three months end a
-quarter, so the monthly run writes the month's and the quarter's bulletin."""
+quarter, so the monthly run writes the month's and the quarter's bulletin. (That the
+daily build leaves it to its monthly job is in test_definitions.py, on its shared defs.)"""
 
 from __future__ import annotations
 
@@ -52,16 +53,3 @@ def test_pingan_report_writes_a_month_and_refuses_one_without_data_in_one_line(
     assert "2026-07 to 2026-09" in err[-1]
     assert main(["report", "--quarter", "2026-Q5"]) == 2
     assert "bad quarter" in capsys.readouterr().err
-
-
-def test_the_bulletin_follows_the_monthly_run_not_the_daily_build(tmp_path):
-    from orchestration.definitions import build_definitions
-    from orchestration.defs.publish.schedules import PIPELINE_JOB
-    from tests.orchestration.helpers import settings_for
-
-    defs = build_definitions(settings_for(tmp_path / "d"))
-    assert "bulletin" not in {
-        k.to_user_string()
-        for k in defs.resolve_job_def(PIPELINE_JOB).asset_layer.executable_asset_keys
-    }
-    assert defs.resolve_sensor_def("bulletin_after_monthly_index").job_name == "bulletin_job"

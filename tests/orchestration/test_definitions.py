@@ -85,3 +85,11 @@ def test_runs_that_write_the_warehouse_are_queued_one_at_a_time(
     assert {"key": "pingan/warehouse", "limit": 1} in limits
     for job in defs.jobs:
         assert job.tags.get("pingan/warehouse") == "write", job.name
+
+
+def test_the_bulletin_follows_the_monthly_run_not_the_daily_build(defs) -> None:
+    from orchestration.defs.publish.schedules import PIPELINE_JOB
+
+    daily = defs.resolve_job_def(PIPELINE_JOB).asset_layer.executable_asset_keys
+    assert dg.AssetKey("bulletin") not in daily
+    assert defs.resolve_sensor_def("bulletin_after_monthly_index").job_name == "bulletin_job"
