@@ -207,3 +207,13 @@ def test_the_quarterly_bulletin_covers_the_quarters_three_months(
 def test_a_quarter_with_a_month_missing_is_refused_naming_it(quarter_snapshot: Settings):
     with pytest.raises(BulletinError, match=r"2026-Q4 needs its three months.*2026-10"):
         write_bulletin(Period.parse(quarter="2026-Q4"), settings=quarter_snapshot)
+
+
+def test_hostile_text_in_the_snapshot_is_printed_as_text(payload_settings: Settings, tmp_path):
+    """Region names and labels carrying markup (reportlab's mini-markup is HTML-like) are
+    printed literally: no link, no image fetched, no broken document."""
+    result = write_bulletin(Period.parse(month="2026-10"), tmp_path, settings=payload_settings)
+    pdf = result.path.read_bytes()
+    assert b"/URI" not in pdf  # no link annotation made from a value
+    text = _text(result.path).replace("\n", "")
+    assert "<img src=http" in text and "[点我](http" in text
