@@ -12,9 +12,16 @@ sample hold both, with the truth written beside it:
 - swings are planted: one-month spikes and lasting steps, at district and street
   level, in several indicators, and drops of the hazard rectification rate.
   A swing is planted only where a command centre could see it (the unit has at
-  least a handful of events a month) and is large enough to matter: at least the
-  world's drawn multiplier and at least ``MIN_SD`` standard deviations of the
-  unit's normal month-to-month variation (Poisson plus the world's overdispersion).
+  least a handful of events a month) and is large enough to be found, not merely
+  large on average: at least the world's drawn multiplier, and so large that in
+  ``POWER`` of its draws (Poisson x the world's overdispersion) the swing month's
+  count reaches a one-sided tail of ``DETECT_P`` (``DETECT_P_STEP`` for each month
+  of a step, which the persistence rule adds up) under the unit's normal month,
+  seasonality and overdispersion included, with the widening a baseline of
+  ``MIN_HISTORY`` months brings (see :func:`count_multiplier`). A swing sized
+  only by its mean (say 5 sd above the level) falls short of that in about half
+  its draws: it is not a swing a detector can be asked to find every time. Units
+  where it would take more than ``MAX_MULTIPLIER`` are not chosen.
 
 The generator's existing deteriorating district-months (``Period.deteriorations``)
 stay; they are written to the same truth file as kind ``deterioration``.
@@ -38,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from ingest.sample.world import World
 
@@ -66,9 +74,16 @@ RECTIFICATION = "hazard_rectification_rate"
 COUNTED_SHARE = {"criminal_cases_per_10k": 0.9, "public_order_cases_per_10k": 0.3}
 # Indicators a district deterioration moves (more events, fewer hazards fixed).
 DETERIORATION_INDICATORS = (*COUNT_INDICATORS, RECTIFICATION)
-# A swing must stand this many standard deviations of normal variation above the level.
-MIN_SD = 5.0
-MIN_SD_STEP = 3.5  # per month, for a step lasting at least three months
+# The share of the indicator's counts that the swung streams feed (the rest is not moved):
+# a few criminal cases come from public-order fights (故意伤害), a few public-order cases
+# from disputes, and a case filed days after its incident may fall in the next month.
+FED_SHARE = {"criminal_cases_per_10k": 0.85, "public_order_cases_per_10k": 0.8}
+# How findable a planted swing must be (module docstring): the one-sided tail its month
+# reaches under the unit's normal month, and in how many of its draws.
+DETECT_P = 1e-4
+DETECT_P_STEP = 3e-3  # per month, for a step lasting at least three months
+POWER = 0.9
+MAX_MULTIPLIER = 8.0
 # Months of history every swing leaves before it (the alerts need a baseline).
 MIN_HISTORY = 6
 WEEKDAY = np.array([1.05, 1.0, 1.0, 1.0, 1.0, 0.75, 0.7])  # Monday first
@@ -87,7 +102,7 @@ class Swing:
     district_idx: int = -1
     street_idx: int = -1  # -1 for a district swing
     multiplier: float = 0.0  # planted (count indicators: events x; rectification: unfixed x)
-    expected_count: float = 0.0  # the unit's normal events (or hazards due) a month
+    expected_count: float = 0.0  # the unit's events (or hazards due) a month, period mean
 
     @property
     def placed(self) -> bool:
@@ -182,6 +197,7 @@ class AlertSwings:
             )
             per_district = np.bincount(street_district, weights=per_street)
             cv = max(self.cv[k] for k in FEEDS if s.indicator_code in FEEDS[k])
+            season = self._season_of(s, feeding, street[feeds], streams[feeds], n_streets)
             busy = self._busy()
             if s.level == "district":
                 cand = [
@@ -190,12 +206,21 @@ class AlertSwings:
                     if d not in busy["districts"] | busy["touched"]
                     and per_district[d] >= self.min_street_count
                 ]
+                # a district's months vary by its streets' noise, averaged
+                sizes = {
+                    d: self._size(
+                        s,
+                        float(per_district[d]) * season[street_district == d].mean(),
+                        cv**2 / max(1, int((street_district == d).sum())),
+                    )
+                    for d in cand
+                }
+                cand = [d for d in cand if sizes[d] <= MAX_MULTIPLIER]
                 if not cand:
                     continue
                 s.district_idx = int(self.rng.choice(cand))
                 mu = float(per_district[s.district_idx])
-                # a district's months vary by its streets' noise, averaged
-                cv_unit = cv / np.sqrt(max(1, int((street_district == s.district_idx).sum())))
+                s.multiplier = sizes[s.district_idx]
             else:
                 cand = [
                     i
@@ -204,16 +229,47 @@ class AlertSwings:
                     and i not in busy["streets"]
                     and per_street[i] >= self.min_street_count
                 ]
+                sizes = {i: self._size(s, float(per_street[i]) * season[i], cv**2) for i in cand}
+                cand = [i for i in cand if sizes[i] <= MAX_MULTIPLIER]
                 if not cand:
                     continue
                 s.street_idx = int(self.rng.choice(cand))
                 s.district_idx = int(street_district[s.street_idx])
                 mu = float(per_street[s.street_idx])
-                cv_unit = cv
-            k = MIN_SD if s.kind == "spike" else MIN_SD_STEP
-            sd_rel = np.sqrt(1.0 / mu + cv_unit**2)
+                s.multiplier = sizes[s.street_idx]
             s.expected_count = round(mu, 2)
-            s.multiplier = round(float(max(s.min_multiplier, 1.0 + k * sd_rel)), 3)
+
+    def _season_of(
+        self, s: Swing, feeding: list[str], street: np.ndarray, streams: np.ndarray, n: int
+    ) -> np.ndarray:
+        """Per street, the seasonal factor of the swing's months (mean over them), the
+        feeding streams weighted by the street's events of each."""
+        num = np.zeros(n)
+        den = np.zeros(n)
+        for k in feeding:
+            w = np.bincount(street[streams == k], minlength=n).astype(float)
+            num += w * float(self.season[k][s.first : s.last + 1].mean())
+            den += w
+        return np.where(den > 0, num / np.maximum(den, 1e-9), 1.0)
+
+    def _size(self, s: Swing, mu: float, alpha: float) -> float:
+        """The planted multiplier of the streams' events: at least the world's draw, and
+        findable (:func:`count_multiplier`) given the indicator's fed share."""
+        spike = s.kind == "spike"
+        fed = FED_SHARE.get(s.indicator_code, 1.0)
+        n, length = len(self.months), s.last - s.first + 1
+        m = s.min_multiplier
+        for _ in range(20):
+            # retiming moves the swing's events from the unit's other months, so its
+            # normal month is below the period's mean ``mu`` (by the swing's own size)
+            normal = mu * n / (n - length + length * m)
+            need = count_multiplier(normal, alpha, DETECT_P if spike else DETECT_P_STEP)
+            new = max(s.min_multiplier, 1.0 + (need - 1.0) / fed)
+            if abs(new - m) < 0.01 or new > MAX_MULTIPLIER:
+                m = new
+                break
+            m = new
+        return round(float(m), 3)
 
     def _busy(self) -> dict[str, set[int]]:
         """Units a new swing must avoid, so each planted unit-month has one known cause:
@@ -255,14 +311,18 @@ class AlertSwings:
             cand = [d for d in range(len(counts)) if d not in busy and counts[d] >= 10]
             if not cand:
                 continue
+            base = 1 - float(np.median(p_fix))
+            # the unfixed share multiplied: at least the draw, and findable
+            sizes = {d: binomial_multiplier(float(counts[d]), base, DETECT_P) for d in cand}
+            cand = [d for d in cand if sizes[d] is not None]
+            if not cand:
+                continue
             s.level = "district"
             s.district_idx = int(self.rng.choice(cand))
             n = float(counts[s.district_idx])
-            base = 1 - float(np.median(p_fix))
-            # unfixed share multiplied: at least the draw and MIN_SD binomial sd above normal
-            need = base + MIN_SD * np.sqrt(base * (1 - base) / n)
+            need = sizes[s.district_idx] or 1.0
             s.expected_count = round(n, 2)
-            s.multiplier = round(float(min(1 / base, max(s.min_multiplier, need / base))), 3)
+            s.multiplier = round(float(min(1 / base, max(s.min_multiplier, need))), 3)
         for s in self.plan:
             if s.indicator_code == RECTIFICATION and s.placed:
                 hit = (np.asarray(district_idx) == s.district_idx) & (
@@ -337,6 +397,43 @@ class AlertSwings:
         return path
 
 
+def _count_model(mean: float, alpha: float) -> Any:
+    """Poisson (alpha 0) or negative binomial with variance mean + alpha mean^2."""
+    if alpha <= 1e-9:
+        return stats.poisson(mean)
+    size = 1.0 / alpha
+    return stats.nbinom(size, size / (size + mean))
+
+
+def count_multiplier(mu: float, alpha: float, p_detect: float) -> float:
+    """The smallest multiplier of a unit's month (normal mean ``mu``, overdispersion
+    ``alpha``) whose draws reach, in ``POWER`` of them, a count with a one-sided tail of
+    at most ``p_detect`` under the normal month. The normal month is judged as a
+    detector with ``MIN_HISTORY`` months of baseline would: its mean is uncertain
+    (alpha + 1 / events of the baseline + alpha / months of it)."""
+    alpha_judged = alpha * (1 + 1 / MIN_HISTORY) + 1 / (MIN_HISTORY * mu)
+    threshold = float(_count_model(mu, alpha_judged).isf(p_detect)) + 1  # P(Y >= t) <= p
+    for m in np.arange(1.0, 2 * MAX_MULTIPLIER, 0.05):
+        if _count_model(m * mu, alpha).sf(threshold - 1) >= POWER:
+            return float(m)
+    return float("inf")
+
+
+def binomial_multiplier(n: float, base: float, p_detect: float) -> float | None:
+    """The smallest multiplier of the unfixed share ``base`` of ``n`` hazards due whose
+    draws reach, in ``POWER`` of them, a count with a one-sided binomial tail of at most
+    ``p_detect`` (the baseline's uncertainty as in :func:`count_multiplier`); None where
+    even no hazard fixed would not."""
+    trials = max(1, round(n))
+    judged = max(1, round(n / (1 + 1 / MIN_HISTORY)))
+    share = (float(stats.binom(judged, base).isf(p_detect)) + 1) / judged
+    threshold = int(np.ceil(share * trials))
+    for m in np.arange(1.0, 1.0 / base + 0.05, 0.05):
+        if stats.binom(trials, min(1.0, base * m)).sf(threshold - 1) >= POWER:
+            return float(m)
+    return None
+
+
 def plan(
     world: World,
     streets: pl.DataFrame,
@@ -405,8 +502,9 @@ def plan(
     record["swings"] = {
         "planned": len(planned),
         "min_street_count": round(min_street_count, 2),
-        "min_sd_spike": MIN_SD,
-        "min_sd_step": MIN_SD_STEP,
+        "detect_p_spike": DETECT_P,
+        "detect_p_step_month": DETECT_P_STEP,
+        "power": POWER,
     }
     world.record("alerts", record)
     return AlertSwings(
