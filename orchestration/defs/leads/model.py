@@ -24,7 +24,7 @@ ordering; as checks accumulate the data can afford larger ones, factor by factor
 earlier version spread the prior as pseudo-observations over every dwelling; measured on
 generated worlds, that prior was weak exactly where the verdicts are (rare signals whose
 pseudo-labels carry almost no information), so a few dozen verdicts overturned it. With
-no verdicts, or verdicts of one class only, the model IS the prior (its coefficients,
+no verdicts, or verdicts of one class only (or fewer than two of one), the model IS the prior (its coefficients,
 exactly), said in ``prior_only_reason``; its uncertainty for exploration comes from
 ``prior_pseudo_verdicts`` pseudo-observations.
 """
@@ -213,6 +213,10 @@ def fit_model(
         reason = "尚无核查结论"
     elif labels.y.min() == labels.y.max():
         reason = "核查结论只有一类（确认群租或否定），无法学习"
+    elif min((labels.y == 1).sum(), (labels.y == 0).sum()) < 2:
+        # one verdict of a class cannot be cross-validated, and a fit on it can turn the
+        # prior's ordering round (measured in the backtest of generated worlds)
+        reason = "确认群租或否定结论不足2条，无法学习"
     if reason is not None:
         # the prior itself; its uncertainty is what the pseudo-observations alone know
         cov = _hessian_cov(z, p_prior, np.full(len(x), 2 * pseudo_w), settings.l2_c)
@@ -287,11 +291,12 @@ def _choose_c(design: np.ndarray, y: np.ndarray, w: np.ndarray, settings: Settin
     """The L2 strength by cross-validated log-loss on the training verdicts
     (LogisticRegressionCV over the seed's log-spaced grid), with the one-standard-error
     rule: the strongest penalty (closest to the prior) whose mean held-out score is within
-    one standard error of the best, as a city's few dozen verdicts score noisily. The
-    seed's ``l2_c`` when there are too few of one class to fold."""
+    one standard error of the best, as a city's few dozen verdicts score noisily. With
+    too few of one class to fold, the strongest penalty of the grid (the verdicts cannot
+    show that a correction to the prior would hold)."""
     folds = _folds(y, settings)
     if folds < 2 or settings.l2_c_candidates < 2:
-        return settings.l2_c
+        return settings.l2_c_min
     grid = np.logspace(
         np.log10(settings.l2_c_min), np.log10(settings.l2_c_max), settings.l2_c_candidates
     )
