@@ -243,6 +243,9 @@ def generate_and_run(
         if again:
             run["retrained"] = retrain(data_dir)
             run["ok"] = run["ok"] and run["retrained"]["ok"]
+            # a later --reuse reports that this run's model was trained again
+            body["run"] = {k: v for k, v in run.items() if k != "reused"}
+            done.write_text(json.dumps(body), encoding="utf-8")
         return body["generate_seconds"], run
     shutil.rmtree(data_dir, ignore_errors=True)
     start = time.perf_counter()
