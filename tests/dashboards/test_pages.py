@@ -237,6 +237,30 @@ def test_lead_filters_narrow_the_list(dash_settings):
     assert (after["score"].astype(float) >= 90).all()
 
 
+def test_a_prior_only_model_is_said_on_the_leads_page(snapshot_root, tmp_path, monkeypatch):
+    """No usable verdicts yet (or one class only): the page says the leads are the prior's."""
+    import shutil
+
+    import duckdb
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(snapshot_root / "published", data_dir / "published")
+    con = duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"))
+    try:
+        con.execute(
+            "update marts.mart_group_rental_model"
+            " set model_kind = 'prior_only', prior_only_reason = '尚无核查结论'"
+        )
+    finally:
+        con.close()
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("PINGAN_DASHBOARD_USERS", raising=False)
+    monkeypatch.delenv("PINGAN_DASHBOARD_CONFIG", raising=False)
+    at = open_page(start("leader"), "group_rental")
+    said = [i.value for i in at.info]
+    assert any("仅用先验规则" in v and "尚无核查结论" in v for v in said), said
+
+
 # ---------------------------------------------------------------- empty periods and errors
 
 

@@ -74,10 +74,12 @@ def test_backtest_never_evaluates_a_verdict_it_trained_on():
         assert_disjoint(leaked)
 
 
-def test_no_verdicts_or_one_class_gives_the_prior_itself():
+def test_no_verdicts_one_class_or_a_single_positive_gives_the_prior_itself():
     x, houses, checks, rooms = _world()
     s = Settings()
-    for subset in (checks.iloc[0:0], checks[checks["verdict"] == "确认出租"]):
+    negatives = checks[checks["verdict"] == "确认出租"]
+    one_positive = pd.concat([negatives, checks[checks["verdict"] == "确认群租"].iloc[:1]])
+    for subset in (checks.iloc[0:0], negatives, one_positive):
         labels = labels_from_checks(subset, rooms, set(houses), s)
         model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
         assert model.kind == "prior_only" and model.prior_only_reason

@@ -55,7 +55,8 @@ DDL = {
         backtest_precision_prior double, backtest_hit_rate_learned double,
         backtest_hit_rate_prior double, backtest_hit_rate_with_exploration double,
         backtest_precision_exploit_only double,
-        exploration_share double, exploration_z double, monthly_capacity integer)""",
+        exploration_share double, exploration_z double, monthly_capacity integer,
+        l2_c double)""",
     "group_rental_model_terms": """(
         model_version varchar, factor_code varchar, coefficient double,
         prior_coefficient double, standardised_coefficient double, feature_mean double,
@@ -243,6 +244,8 @@ def _store(
                 "exploration_share": ms.exploration_share,
                 "exploration_z": ms.exploration_z,
                 "monthly_capacity": ms.monthly_capacity,
+                # the penalty the cross-validation chose (null: the prior itself)
+                "l2_c": model.l2_c,
             }
         ]
     )
