@@ -42,6 +42,7 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
         return 1
     s = ledger_summary(results)
     missing = f", {s['missing']} missing" if s["missing"] else ""
+    missing += f", {s['seen']} seen before" if s["seen"] else ""
     print(
         f"total: {s['files']} files ({s['loaded']} loaded, {s['duplicate']} duplicate, "
         f"{s['rejected']} rejected{missing}); rows read {s['rows_read']}, loaded {s['rows_loaded']}, "

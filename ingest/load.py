@@ -3,7 +3,12 @@
 Nothing lost, nothing twice:
 
 * every delivered file gets one ``raw.load_ledger`` row: ``loaded``,
-  ``duplicate`` (the same bytes were loaded before: a no-op) or ``rejected``;
+  ``duplicate`` (the same bytes were loaded before under another path: a no-op)
+  or ``rejected``;
+* seeing a file again (the same path, the same bytes) adds no row: the result is
+  ``seen``, never written; so a rerun after a crash, or a daily re-ingest of a
+  landing folder, leaves the ledger an uninterrupted run would have left (a
+  refusal seen again, or a file still missing, likewise adds nothing);
 * ``rows_read = rows_loaded + rows_rejected`` for every file, and every
   rejected row is in ``raw.rejected_rows`` with its reason;
 * a file's rows, rejections, warnings and ledger row commit together or not at all.
@@ -58,6 +63,9 @@ from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
 
 MISSING = "missing"  # ledger status of a file that vanished before it could be read
+# Not a ledger status: the result of a file the ledger already records (same path, same
+# bytes), for which nothing is written.
+SEEN = "seen"
 
 # Expression parsers of the kinds whose columns repeat a few values (run once
 # per distinct value); text-like kinds are cheap and run on every value.
@@ -108,7 +116,7 @@ class FileResult:
     file_path: str
     file_sha256: str | None  # None: the file vanished before it could be read
     entity: str | None
-    status: str  # loaded | duplicate | rejected | missing
+    status: str  # loaded | duplicate | rejected | missing; or seen (no ledger row written)
     rows_read: int
     rows_loaded: int
     rows_rejected: int
@@ -356,11 +364,38 @@ class Loader:
             name, stored_path, sha, entity, status, read, loaded, rejected, warned, reason
         )
 
+    @staticmethod
+    def _seen(
+        name: str, stored_path: str, sha: str | None, entity: str | None, recorded: str
+    ) -> FileResult:
+        """The result of a file the ledger already records as ``recorded``: nothing written."""
+        return FileResult(
+            name,
+            stored_path,
+            sha,
+            entity,
+            SEEN,
+            0,
+            0,
+            0,
+            0,
+            f"already in the ledger as {recorded}: nothing new recorded",
+        )
+
     def record_missing(self, path: Path) -> FileResult:
         """A file named for this run that is gone: a ledger row says so, and the run goes on.
 
         The source system may withdraw or rename a delivery after the sensor saw it; no
-        byte was read, so nothing is lost, but the ledger keeps the trace."""
+        byte was read, so nothing is lost, but the ledger keeps the trace (once: while the
+        ledger's last word on the path is that it is missing, a rerun adds nothing)."""
+        stored = str(path)
+        last = self.con.execute(
+            "select status, file_sha256 is null from raw.load_ledger where file_path = ? "
+            "order by delivery_seq desc limit 1",
+            [stored],
+        ).fetchall()
+        if last and last[0] == (MISSING, True):
+            return self._seen(path.name, stored, None, None, MISSING)
         self.con.begin()
         result = self._ledger(
             path,
@@ -382,6 +417,13 @@ class Loader:
         """A path that is not read at all (a link out of the folder, a FIFO, ...): its ledger
         row says why; the name is stored escaped when it is not valid UTF-8."""
         assert found.refusal is not None
+        again = self.con.execute(
+            "select 1 from raw.load_ledger where file_path = ? and reason = ? "
+            "and file_sha256 is null and status = 'rejected' limit 1",
+            [found.stored_path, found.refusal],
+        ).fetchall()
+        if again:
+            return self._seen(found.name, found.stored_path, None, None, "rejected")
         self.con.begin()
         result = self._ledger(
             found.path,
@@ -409,18 +451,23 @@ class Loader:
         except OSError as exc:  # unreadable (permissions, an I/O error): refused, not a crash
             return self.record_refused(Found(path, f"cannot read file: {exc.strerror or exc}"))
         # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
+        # The file's own earlier row (same path, same bytes) first, then a loaded one.
         found = self.con.execute(
-            "select entity from raw.load_ledger where file_sha256 = ? and status = 'loaded' limit 1",
-            [sha],
+            "select file_path = ? as same_path, entity, status from raw.load_ledger "
+            "where file_sha256 = ? and (file_path = ? or status = 'loaded') "
+            "order by same_path desc, delivery_seq limit 1",
+            [str(path), sha, str(path)],
         ).fetchall()
         prior = found[0] if found else None
+        if prior is not None and prior[0]:
+            return self._seen(path.name, str(path), sha, prior[1], prior[2])
         now = shanghai_now()
         if prior is not None:
             self.con.begin()
             result = self._ledger(
                 path,
                 sha,
-                prior[0],
+                prior[1],
                 "duplicate",
                 0,
                 0,
@@ -558,7 +605,9 @@ def iter_ingest(
             if f.refusal is not None:
                 yield loader.record_refused(f)
             else:
-                yield loader.load_file(f.path if f.path.is_absolute() else f.path.absolute())
+                # One spelling of a path (resolved), so seeing a file again is recognised
+                # whether it was named directly or found by walking a folder.
+                yield loader.load_file(f.path.resolve())
     finally:
         if loader is not None:
             loader.close()
@@ -583,6 +632,7 @@ def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
         "duplicate": 0,
         "rejected": 0,
         MISSING: 0,
+        SEEN: 0,
         "rows_read": 0,
         "rows_loaded": 0,
         "rows_rejected": 0,

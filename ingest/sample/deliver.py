@@ -23,8 +23,9 @@ Quirks and their rates (per file unless said otherwise):
   (~0.5% / ~1%), phones in every contract form and landlines;
 * files: renamed by hand (~3%), re-delivered unchanged into ``重发/`` (~1%), a
   corrected re-export under the same name into ``补发/`` (~1%, with some values
-  of the original wrong). File modification times are the export times, the
-  corrections' later than their originals'.
+  of the original wrong). File modification times are the export times (Asia/Shanghai
+  wall clock), the corrections' later than their originals'; never in the future
+  (:func:`stamp_in_the_past`).
 """
 
 from __future__ import annotations
@@ -33,17 +34,19 @@ import datetime as dt
 import io
 import os
 import re
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 import xlsxwriter
 
-from ingest.contracts import Column, Entity
+from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
 from ingest.sample import people
 from ingest.sample.addresses import FULLWIDTH
 
@@ -426,8 +429,38 @@ def write_file(
             line_terminator="\r\n" if prof.crlf else "\n",
         )
         path.write_bytes(text.encode(prof.encoding))
-    stamp = prof.export_time.timestamp()
+    stamp = export_stamp(prof.export_time)
     os.utime(path, (stamp, stamp))
+
+
+# The newest sample file is stamped at least this long before the sample was written:
+# longer than any sensor's settle time (at most a minute), so no sample file is taken
+# for one still being written.
+PAST_MARGIN_S = 600.0
+
+
+def export_stamp(export_time: dt.datetime) -> float:
+    """The instant of an export time, read as the source systems write it (Asia/Shanghai)."""
+    return export_time.replace(tzinfo=ZoneInfo(SOURCE_TIME_ZONE)).timestamp()
+
+
+def stamp_in_the_past(folder: Path, now: float | None = None) -> float:
+    """Move the modification times of every file under ``folder`` back by one offset, so the
+    newest is ``PAST_MARGIN_S`` before ``now``; order and gaps between files are kept.
+
+    The export times of the last days (a day's export is written the next morning, its
+    corrections and re-deliveries later still) can lie ahead of the clock when the sample
+    ends with the last full month. Returns the shift in seconds (0: nothing was ahead)."""
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    if not files:
+        return 0.0
+    ceiling = (time.time() if now is None else now) - PAST_MARGIN_S
+    shift = max(0.0, max(p.stat().st_mtime for p in files) - ceiling)
+    if shift:
+        for p in files:
+            stamp = p.stat().st_mtime - shift
+            os.utime(p, (stamp, stamp))
+    return shift
 
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, col_kinds: list[str], prof: FileProfile) -> None:
@@ -606,7 +639,7 @@ def deliver_entity(
             target = folder / "重发" / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes((folder / name).read_bytes())
-            stamp = (prof.export_time + dt.timedelta(days=1)).timestamp()
+            stamp = export_stamp(prof.export_time + dt.timedelta(days=1))
             os.utime(target, (stamp, stamp))
             log.files.append(Written(target, entity.name, rows.height, "redelivered"))
             log.count("redelivered_files")

@@ -216,6 +216,8 @@ def generate(
         say,
     )
 
+    deliver.stamp_in_the_past(landing)  # no sensor may take a sample file for a growing one
+
     summary = SampleSummary(
         out_dir=out_dir,
         scale=scale_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -85,9 +86,68 @@ def test_redelivering_identical_bytes_is_a_duplicate_no_op(
     copy.parent.mkdir()
     copy.write_bytes(path.read_bytes())
     results = ingest_paths([path, copy], settings)
-    assert [r.status for r in results] == ["duplicate", "duplicate"]
+    # The file itself is seen again (no ledger row); its copy under another name is a
+    # duplicate delivery, recorded once: seeing the copy again adds nothing either.
+    assert [r.status for r in results] == ["seen", "duplicate"]
+    assert [r.status for r in ingest_paths([copy, path], settings)] == ["seen", "seen"]
     assert query(settings, "select count(*) from raw.hotline_tickets") == [(1,)]
-    assert [r[1] for r in ledger(settings)] == ["loaded", "duplicate", "duplicate"]
+    assert [r[1] for r in ledger(settings)] == ["loaded", "duplicate"]
+
+
+def ledger_state(settings: Settings) -> list[tuple]:
+    """Everything the ledger, the rejections and the warnings hold, but the clock."""
+    return query(
+        settings,
+        "select file_name, file_path, file_sha256, file_bytes, entity, status, rows_read, "
+        "rows_loaded, rows_rejected, rows_warned, reason, delivery_seq "
+        "from raw.load_ledger order by delivery_seq",
+    ) + query(
+        settings,
+        "select 'rejected', count(*) from raw.rejected_rows union all "
+        "select 'warned', count(*) from raw.row_warnings",
+    )
+
+
+def test_ingesting_a_landing_folder_again_adds_no_ledger_row(
+    tmp_path: Path, settings: Settings
+) -> None:
+    landing = tmp_path / "landing" / "hotline"
+    good = write_csv(landing / "12345_工单_20261003.csv", [hotline_row("NT001"), hotline_row("")])
+    write_csv(landing / "12345_工单_20261004.csv", [hotline_row("NT002", 来电号码="12")])
+    (landing / "empty.csv").write_bytes(b"")  # rejected, with a hash
+    (landing / "copy").mkdir()
+    (landing / "copy" / "工单(1).csv").write_bytes(good.read_bytes())  # a duplicate
+    os.mkfifo(landing / "pipe.csv")  # refused, without a hash
+    first = ingest_paths([landing], settings)
+    assert sorted(r.status for r in first) == [
+        "duplicate",
+        "loaded",
+        "loaded",
+        "rejected",
+        "rejected",
+    ]
+    before = ledger_state(settings)
+    for _day in range(2):  # a daily re-ingest of the same folder
+        again = ingest_paths([landing], settings)
+        assert [r.status for r in again] == ["seen"] * 5
+        assert all(r.rows_read == 0 and "already in the ledger" in (r.reason or "") for r in again)
+    assert ledger_state(settings) == before
+    assert query(settings, "select count(*) from raw.hotline_tickets") == [(2,)]
+
+
+def test_a_file_still_missing_on_a_rerun_is_recorded_missing_once(
+    tmp_path: Path, settings: Settings
+) -> None:
+    gone = tmp_path / "landing" / "12345_工单_20261003.csv"
+    for _run in range(2):  # e.g. a re-executed pipeline run naming the same file
+        results = ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    assert [r.status for r in results] == ["seen"]
+    assert [r[1] for r in ledger(settings)] == ["missing"]
+    write_csv(gone, [hotline_row("NT001")])  # it comes back, then goes again: both recorded
+    ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    gone.unlink()
+    ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    assert [r[1] for r in ledger(settings)] == ["missing", "loaded", "missing"]
 
 
 def test_corrected_reexport_loads_as_a_later_delivery(tmp_path: Path, settings: Settings) -> None:
