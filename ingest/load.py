@@ -20,6 +20,7 @@ staging models keep the newest version of each key.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ import duckdb
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
-from ingest.discovery import Found
+from ingest.discovery import Found, display
 from ingest.discovery import discover as discover_found
 from ingest.isolation import IsolatedReader
 from ingest.limits import ReaderLimits
@@ -58,6 +59,7 @@ from ingest.pii import (
     normalise_id_numbers,
     normalise_phone,
 )
+from ingest.progress import Progress
 from ingest.readers import FileRejected, Records
 from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
@@ -108,6 +110,10 @@ def failure_reason(col: Column) -> str:
     return f"unreadable {col.kind}"
 
 
+# A FileResult.line(): status, entity, then "read N loaded N rejected N".
+_LINE = re.compile(r"(?:loaded|duplicate|rejected|missing|seen) +\S+ +read \d+ loaded (\d+) ")
+
+
 @dataclass(frozen=True)
 class FileResult:
     """What became of one delivered file (the fields of its ledger row)."""
@@ -122,6 +128,22 @@ class FileResult:
     rows_rejected: int
     rows_warned: int
     reason: str | None
+
+    def line(self) -> str:
+        """The file's one line in ``pingan ingest``'s output and the ingest step's log."""
+        counts = f"read {self.rows_read} loaded {self.rows_loaded} rejected {self.rows_rejected}"
+        if self.rows_warned:
+            counts += f" warned {self.rows_warned}"
+        # Names and reasons come from outside: escaped, so a file name cannot forge a line.
+        line = f"{self.status:<9} {self.entity or '-':<27} {counts:<44} {display(self.file_name)}"
+        return line + (f"  ({display(self.reason)})" if self.reason else "")
+
+    @staticmethod
+    def rows_in_line(line: str) -> int | None:
+        """The rows loaded that a :meth:`line` reports (None: not a file's line); how the
+        run's progress counts rows from the ingest step's log."""
+        match = _LINE.match(line)
+        return int(match.group(1)) if match else None
 
 
 class WarehouseBusy(Exception):
@@ -574,6 +596,7 @@ def iter_ingest(
     *,
     missing_ok: bool = False,
     landing: Path | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[FileResult]:
     """Ingest every file under ``paths`` into ``settings.warehouse``, yielding a result per file.
 
@@ -590,6 +613,8 @@ def iter_ingest(
     refused *named* path raises :class:`ingest.discovery.PathRefused` instead.
     Pipeline runs name files of ``landing`` (default: the settings' landing folder),
     whose links are judged against it.
+
+    With ``progress``, files and rows are counted on it and each file's line is shown.
     """
     named = [Path(p) for p in paths]
     found = discover_found(
@@ -599,16 +624,22 @@ def iter_ingest(
     )
     con = connect_warehouse(settings.warehouse)
     loader: Loader | None = None
+    task = progress.task("ingest", total=len(found), unit="files") if progress else None
     try:
         loader = Loader(con, settings)
         for f in found:
             if f.refusal is not None:
-                yield loader.record_refused(f)
+                result = loader.record_refused(f)
             else:
                 # One spelling of a path (resolved), so seeing a file again is recognised
                 # whether it was named directly or found by walking a folder.
-                yield loader.load_file(f.path.resolve())
+                result = loader.load_file(f.path.resolve())
+            if task is not None:
+                task.advance(item=result.line(), rows=result.rows_loaded)
+            yield result
     finally:
+        if task is not None:
+            task.finish()
         if loader is not None:
             loader.close()
         con.close()
@@ -620,9 +651,12 @@ def ingest_paths(
     *,
     missing_ok: bool = False,
     landing: Path | None = None,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
     """Ingest every file under ``paths``; one result per file."""
-    return list(iter_ingest(paths, settings, missing_ok=missing_ok, landing=landing))
+    return list(
+        iter_ingest(paths, settings, missing_ok=missing_ok, landing=landing, progress=progress)
+    )
 
 
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:

@@ -114,6 +114,12 @@ class DeliveryLog:
     files: list[Written] = field(default_factory=list)
     quirks: dict[str, int] = field(default_factory=dict)
     used: set[Path] = field(default_factory=set)  # paths written (names are unique per folder)
+    on_file: Callable[[Written], None] | None = None  # told of each file written (progress)
+
+    def add(self, written: Written) -> None:
+        self.files.append(written)
+        if self.on_file is not None:
+            self.on_file(written)
 
     def count(self, quirk: str, k: int = 1) -> None:
         self.quirks[quirk] = self.quirks.get(quirk, 0) + int(k)
@@ -629,19 +635,19 @@ def deliver_entity(
             )
             fix_rng = np.random.default_rng(file_rng.integers(0, 2**63))
             write_file(folder / "补发" / name, entity, rows, later, fix_rng)
-            log.files.append(Written(folder / name, entity.name, rows.height))
-            log.files.append(Written(folder / "补发" / name, entity.name, rows.height, "corrected"))
+            log.add(Written(folder / name, entity.name, rows.height))
+            log.add(Written(folder / "补发" / name, entity.name, rows.height, "corrected"))
             log.count("corrected_reexports")
             continue
         write_file(folder / name, entity, rows, prof, file_rng)
-        log.files.append(Written(folder / name, entity.name, rows.height, kind))
+        log.add(Written(folder / name, entity.name, rows.height, kind))
         if i in redeliver:
             target = folder / "重发" / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes((folder / name).read_bytes())
             stamp = export_stamp(prof.export_time + dt.timedelta(days=1))
             os.utime(target, (stamp, stamp))
-            log.files.append(Written(target, entity.name, rows.height, "redelivered"))
+            log.add(Written(target, entity.name, rows.height, "redelivered"))
             log.count("redelivered_files")
     if progress:
         progress(f"  wrote {entity.name}: {nfiles} files, {rendered.height:,} rows")
