@@ -19,9 +19,11 @@ staging models keep the newest version of each key.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -211,12 +213,13 @@ def _masked_value(col: Column) -> pl.Expr:
     return scrub_personal_numbers(source).str.slice(0, 500)
 
 
-def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
+def type_records(records: Records, pseudonymiser: Pseudonymiser, keep: Sequence[str] = ()) -> Typed:
     """Parse every column by its kind; reject rows with a bad key, warn about other bad values.
 
     Each column is parsed once; failure flags then compare parsed and delivered
     values, and masked copies of the delivered row are made only for the rows
-    that are rejected or warned about.
+    that are rejected or warned about. Columns named in ``keep`` (e.g. which file a
+    row came from, when small files are typed together) are carried into every output.
     """
     ent = records.entity
     src = records.frame
@@ -273,7 +276,9 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
     row_json = pl.struct(
         [pl.col(f"__m_{c.canonical}").alias(c.header) for c in ent.columns]
     ).struct.json_encode()
-    rejected = bad.select(pl.col("_row_number"), reason.alias("reason"), row_json.alias("row_json"))
+    rejected = bad.select(
+        pl.col("_row_number"), reason.alias("reason"), row_json.alias("row_json"), *keep
+    )
     warned = flagged.filter(~pl.col("__rejected"))
     warning_frames = [
         warned.filter(pl.col(n)).select(
@@ -281,6 +286,7 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
             pl.lit(c.canonical).alias("column_name"),
             pl.lit(f"{c.header}: {r}").alias("reason"),
             pl.col(f"__m_{c.canonical}").alias("value"),
+            *keep,
         )
         for c, r, n in optional
     ]
@@ -316,7 +322,75 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
         if col.kind in ("id_number", "phone")
     )
     data_columns = [name for name, _, _ in ent.stored_columns()]
-    return Typed(good.select([*data_columns, "_extra", "_row_number"]), rejected, warnings)
+    return Typed(good.select([*data_columns, "_extra", "_row_number", *keep]), rejected, warnings)
+
+
+# Files typed together (their rows parsed in one pass, each still loaded in a transaction
+# of its own): parsing has a cost per call that dwarfs a small file's rows.
+BATCH_FILES = 64
+BATCH_BYTES = 4 << 20  # a window of files closes at this size; a larger file goes alone
+BATCH_ROWS = 20_000  # files with more rows are typed alone (no copy through a concat)
+FILE_INDEX = "__file"
+
+
+@dataclass
+class _Pending:
+    """A file to read and load (no ledger row yet)."""
+
+    path: Path
+    sha: str
+    size: int  # when hashed: the file may be withdrawn once its bytes are read
+    records: Records | None = None
+    typed: Typed | None = None
+    rejection: FileRejected | None = None
+
+
+def _split(frame: pl.DataFrame, index: int) -> pl.DataFrame:
+    if FILE_INDEX not in frame.columns:  # an empty report has no index column
+        return frame
+    return frame.filter(pl.col(FILE_INDEX) == index).drop(FILE_INDEX)
+
+
+def type_together(pending: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None:
+    """Type the records of ``pending`` (read, not rejected): small files of one entity in
+    one pass, then split back per file; the result is each file's own typing."""
+    groups: dict[str, list[_Pending]] = {}
+    for p in pending:
+        if p.records is None:
+            continue
+        if p.records.frame.height > BATCH_ROWS:
+            groups[f"alone:{id(p)}"] = [p]
+        else:
+            groups.setdefault(p.records.entity.name, []).append(p)
+    for group in groups.values():
+        if len(group) > 1:
+            try:
+                _type_group(group, pseudonymiser)
+                continue
+            except FileRejected:  # one of them: type each alone to know which
+                pass
+        for p in group:
+            assert p.records is not None
+            try:
+                p.typed = type_records(p.records, pseudonymiser)
+            except FileRejected as exc:
+                p.rejection = exc
+
+
+def _type_group(group: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None:
+    frames = [
+        p.records.frame.with_columns(pl.lit(i, pl.Int32).alias(FILE_INDEX))
+        for i, p in enumerate(group)
+        if p.records is not None
+    ]
+    first = group[0].records
+    assert first is not None
+    combined = dataclasses.replace(first, frame=pl.concat(frames, how="diagonal_relaxed"))
+    typed = type_records(combined, pseudonymiser, keep=(FILE_INDEX,))
+    for i, p in enumerate(group):
+        p.typed = Typed(
+            _split(typed.frame, i), _split(typed.rejected, i), _split(typed.warnings, i)
+        )
 
 
 # ---------------------------------------------------------------- loading
@@ -331,6 +405,7 @@ class Loader:
         self.pseudonymiser = Pseudonymiser(load_pii_key(settings))
         ensure_raw_schema(con)
         self.tmp_dir = settings.data_dir / "tmp"
+        self._window_loaded: dict[str, str] = {}  # sha -> entity, loaded in this window
         # Started now, so its imports overlap the first file's hashing and ledger lookup.
         self.reader = IsolatedReader(settings.limits, self.tmp_dir)
         self.reader.start()
@@ -360,10 +435,12 @@ class Loader:
         *,
         name: str | None = None,
         stored_path: str | None = None,
+        size: int | None = None,
     ) -> FileResult:
         name = path.name if name is None else name
         stored_path = str(path) if stored_path is None else stored_path
-        size = path.stat().st_size if sha is not None else None  # never stat what was refused
+        if size is None and sha is not None:  # never stat what was refused
+            size = path.stat().st_size
         self.con.execute(
             "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -466,47 +543,93 @@ class Loader:
         return result
 
     def load_file(self, path: Path) -> FileResult:
-        try:
-            sha = file_sha256(path)
-        except FileNotFoundError:
-            return self.record_missing(path)
-        except OSError as exc:  # unreadable (permissions, an I/O error): refused, not a crash
-            return self.record_refused(Found(path, f"cannot read file: {exc.strerror or exc}"))
-        # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
-        # The file's own earlier row (same path, same bytes) first, then a loaded one.
-        found = self.con.execute(
-            "select file_path = ? as same_path, entity, status from raw.load_ledger "
-            "where file_sha256 = ? and (file_path = ? or status = 'loaded') "
-            "order by same_path desc, delivery_seq limit 1",
-            [str(path), sha, str(path)],
-        ).fetchall()
-        prior = found[0] if found else None
-        if prior is not None and prior[0]:
-            return self._seen(path.name, str(path), sha, prior[1], prior[2])
-        now = shanghai_now()
-        if prior is not None:
-            self.con.begin()
-            result = self._ledger(
-                path,
-                sha,
-                prior[1],
-                "duplicate",
-                0,
-                0,
-                0,
-                0,
-                "identical bytes were loaded before",
-                now,
-                self._next_seq(),
-            )
-            self.con.commit()
-            return result
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            records = self.reader.read(path)
-            typed = type_records(records, self.pseudonymiser)
-        except FileRejected as exc:
-            return self._reject_file(path, sha, exc, now)
+        """Load one file (a window of one)."""
+        return next(iter(self.load_window([Found(path)])))
+
+    def load_window(self, items: Sequence[Found]) -> Iterator[FileResult]:
+        """Load ``items`` in order, each in a transaction of its own, with its ledger row.
+
+        Every file is hashed and looked up first, then the new ones are read and their
+        rows typed together (:func:`type_together`), then each is committed in turn:
+        the ledger is the same as loading the files one by one, and an interruption
+        loses at most the window's uncommitted files (a rerun loads them)."""
+        steps: list[Callable[[], FileResult]] = []
+        pending: list[_Pending] = []
+        for f in items:
+            if f.refusal is not None:
+                steps.append(functools.partial(self.record_refused, f))
+                continue
+            path = f.path
+            try:
+                size = path.stat().st_size
+                sha = file_sha256(path)
+            except FileNotFoundError:
+                steps.append(functools.partial(self.record_missing, path))
+                continue
+            except OSError as exc:  # unreadable (permissions, an I/O error): refused
+                refused = Found(path, f"cannot read file: {exc.strerror or exc}")
+                steps.append(functools.partial(self.record_refused, refused))
+                continue
+            # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open.
+            # The file's own earlier row (same path, same bytes) first, then a loaded one.
+            found = self.con.execute(
+                "select file_path = ? as same_path, entity, status from raw.load_ledger "
+                "where file_sha256 = ? and (file_path = ? or status = 'loaded') "
+                "order by same_path desc, delivery_seq limit 1",
+                [str(path), sha, str(path)],
+            ).fetchall()
+            prior = found[0] if found else None
+            if prior is not None and prior[0]:
+                seen = self._seen(path.name, str(path), sha, prior[1], prior[2])
+                steps.append(functools.partial(lambda r: r, seen))
+            elif prior is not None:
+                steps.append(functools.partial(self._duplicate, path, sha, prior[1], size))
+            else:
+                p = _Pending(path, sha, size)
+                pending.append(p)
+                steps.append(functools.partial(self._commit, p))
+        if pending:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for p in pending:
+            try:
+                p.records = self.reader.read(p.path)
+            except FileRejected as exc:
+                p.rejection = exc
+        type_together(pending, self.pseudonymiser)
+        self._window_loaded = {}
+        for step in steps:
+            yield step()
+
+    def _duplicate(
+        self, path: Path, sha: str, entity: str | None, size: int | None = None
+    ) -> FileResult:
+        self.con.begin()
+        result = self._ledger(
+            path,
+            sha,
+            entity,
+            "duplicate",
+            0,
+            0,
+            0,
+            0,
+            "identical bytes were loaded before",
+            shanghai_now(),
+            self._next_seq(),
+            size=size,
+        )
+        self.con.commit()
+        return result
+
+    def _commit(self, p: _Pending) -> FileResult:
+        path, sha, now = p.path, p.sha, shanghai_now()
+        if sha in self._window_loaded:  # the same bytes under another name, just loaded
+            return self._duplicate(path, sha, self._window_loaded[sha], p.size)
+        if p.rejection is not None:
+            return self._reject_file(path, sha, p.rejection, now, p.size)
+        records, typed = p.records, p.typed
+        assert records is not None and typed is not None
+        p.records = p.typed = None  # the window's frames go as their files are committed
         self.con.begin()
         try:
             seq = self._next_seq()
@@ -542,12 +665,14 @@ class Loader:
                 "; ".join(records.notes) or None,
                 now,
                 seq,
+                size=p.size,
             )
             self.con.commit()
-            return result
         except BaseException:
             self.con.rollback()
             raise
+        self._window_loaded[sha] = records.entity.name
+        return result
 
     def _insert(self, ent: Entity, typed: Typed, sha: str, now: datetime, seq: int) -> None:
         rows = typed.frame.with_columns(
@@ -559,7 +684,9 @@ class Loader:
         rows_arrow = rows.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
         self.con.execute(f"insert into raw.{ent.name} ({names}) select {names} from rows_arrow")
 
-    def _reject_file(self, path: Path, sha: str, exc: FileRejected, now: datetime) -> FileResult:
+    def _reject_file(
+        self, path: Path, sha: str, exc: FileRejected, now: datetime, size: int
+    ) -> FileResult:
         rows = (
             exc.rows
             if exc.rows is not None
@@ -585,6 +712,7 @@ class Loader:
             exc.reason,
             now,
             self._next_seq(),
+            size=size,
         )
         self.con.commit()
         return result
@@ -627,22 +755,44 @@ def iter_ingest(
     task = progress.task("ingest", total=len(found), unit="files") if progress else None
     try:
         loader = Loader(con, settings)
-        for f in found:
-            if f.refusal is not None:
-                result = loader.record_refused(f)
-            else:
-                # One spelling of a path (resolved), so seeing a file again is recognised
-                # whether it was named directly or found by walking a folder.
-                result = loader.load_file(f.path.resolve())
-            if task is not None:
-                task.advance(item=result.line(), rows=result.rows_loaded)
-            yield result
+        for window in _windows(found):
+            for result in loader.load_window(window):
+                if task is not None:
+                    task.advance(item=result.line(), rows=result.rows_loaded)
+                yield result
     finally:
         if task is not None:
             task.finish()
         if loader is not None:
             loader.close()
         con.close()
+
+
+def _windows(found: Sequence[Found]) -> Iterator[list[Found]]:
+    """``found`` in order, in windows of small files (at most ``BATCH_FILES`` files and
+    ``BATCH_BYTES`` bytes); a larger file is a window of its own. Paths are resolved: one
+    spelling of a path, so a file seen again is recognised however it was named."""
+    window: list[Found] = []
+    size = 0
+    for f in found:
+        item = f if f.refusal is not None else Found(f.path.resolve())
+        try:
+            nbytes = item.path.stat().st_size if item.refusal is None else 0
+        except OSError:
+            nbytes = 0  # missing or unreadable: recorded in its turn
+        if nbytes >= BATCH_BYTES:
+            if window:
+                yield window
+            yield [item]
+            window, size = [], 0
+            continue
+        window.append(item)
+        size += nbytes
+        if len(window) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
 
 
 def ingest_paths(

@@ -224,5 +224,7 @@ def test_disk_full_fails_clearly_and_keeps_the_files_already_loaded(
     assert "disk full" in err and "Traceback" not in err
     shutil.rmtree(data_dir / "tmp", ignore_errors=True)  # make room for the read-only check
     ledger, keys = state(data_dir / "warehouse.duckdb")
-    assert [row[:2] for row in ledger] == [("12345_工单_20261001.csv", "loaded")]
+    files, counts = ledger[:-2], ledger[-2:]  # ledger rows, then the rejection counts
+    assert [(row[0], row[5]) for row in files] == [("12345_工单_20261001.csv", "loaded")]
+    assert counts == [("rejected_rows", 0), ("row_warnings", 0)]
     assert keys == [("KEEP1", 1), ("KEEP2", 1)]
