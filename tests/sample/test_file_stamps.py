@@ -7,17 +7,26 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from ingest.contracts import SOURCE_TIME_ZONE
-from ingest.sample import generate
 from ingest.sample.deliver import PAST_MARGIN_S
+from orchestration.cli import main as pingan
 from orchestration.landing import scan
 
 
-def test_a_sample_ending_this_month_stamps_no_file_in_the_future(tmp_path: Path) -> None:
+def test_a_sample_ending_this_month_stamps_no_file_in_the_future(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # This month's exports (each day's written the next morning, corrections two days
     # later) lie ahead of the clock: the generator must still stamp every file in the past.
     this_month = dt.datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).strftime("%Y-%m")
-    generate(tmp_path, scale="test", months=1, seed=3, end=this_month)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich's switch: stdout is taken for a terminal
+    args = ["sample", "--scale", "test", "--months", "1", "--seed", "3", "--end", this_month]
+    assert pingan([*args, "--out", str(tmp_path)]) == 0
+    # On a terminal, the files and rows written are shown live.
+    out = capsys.readouterr().out
+    assert "\x1b" in out and "files" in out and "rows" in out and "wrote " in out
     files = [p for p in (tmp_path / "landing").rglob("*") if p.is_file()]
     newest = max(p.stat().st_mtime for p in files)
     assert newest <= time.time() - PAST_MARGIN_S + 1
