@@ -385,7 +385,11 @@ def _type_group(group: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None
     ]
     first = group[0].records
     assert first is not None
-    combined = dataclasses.replace(first, frame=pl.concat(frames, how="diagonal_relaxed"))
+    # One chunk: typing scatters into columns, which polars does not support on every
+    # multi-chunk string column (a panic, seen on the police exports).
+    combined = dataclasses.replace(
+        first, frame=pl.concat(frames, how="diagonal_relaxed", rechunk=True)
+    )
     typed = type_records(combined, pseudonymiser, keep=(FILE_INDEX,))
     for i, p in enumerate(group):
         p.typed = Typed(
