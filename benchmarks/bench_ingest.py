@@ -9,9 +9,13 @@ Measured in one run, on the same rows:
 * naive: what a typical user writes, ``pandas.read_csv`` then row inserts
   (``executemany``); timed on a slice because it is slow, reported in rows/s;
 * pandas_bulk: ``pandas.read_csv`` then one bulk insert of the DataFrame, for
-  reference.
+  reference;
+* per-file overhead: ``pingan ingest`` of a folder of many small GB18030 hotline
+  files (default 500 of 20 rows) against DuckDB loading the same files (UTF-8
+  copies), one ``read_csv`` and one transaction each: the ratio of the two times.
 
 Usage: python -m benchmarks.bench_ingest [--rows 2000000] [--naive-rows 100000]
+       [--small-files 500 --small-rows 20] [--only-small]
 """
 
 from __future__ import annotations
@@ -160,12 +164,80 @@ def pandas_bulk(gb: Path, db: Path) -> int:
     return len(frame)
 
 
+def write_small_files(files: int, rows: int, folder: Path) -> tuple[Path, Path]:
+    """``files`` hotline exports of ``rows`` rows each: GB18030 for pingan, UTF-8 for DuckDB."""
+    gb_dir, utf8_dir = folder / "gb18030", folder / "utf8"
+    if len(list(gb_dir.glob("*.csv"))) != files:
+        shutil.rmtree(folder, ignore_errors=True)
+        gb_dir.mkdir(parents=True)
+        utf8_dir.mkdir(parents=True)
+        frame = make_rows(files * rows, seed=2)
+        for i in range(files):
+            text = frame.slice(i * rows, rows).write_csv()
+            name = f"12345_工单_{i:05d}.csv"
+            (gb_dir / name).write_bytes(text.encode("gb18030"))
+            (utf8_dir / name).write_text(text, encoding="utf-8")
+    return gb_dir, utf8_dir
+
+
+def floor_per_file(utf8_dir: Path, db: Path) -> int:
+    """DuckDB alone: each file read and inserted in a transaction of its own."""
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    first = True
+    for path in sorted(utf8_dir.glob("*.csv")):
+        con.begin()
+        if first:
+            con.execute(f"create table t as select * from read_csv('{path}', all_varchar = true)")
+            first = False
+        else:
+            con.execute(f"insert into t select * from read_csv('{path}', all_varchar = true)")
+        con.commit()
+    count = con.execute("select count(*) from t").fetchall()[0][0]
+    con.close()
+    return int(count)
+
+
+def small_files(files: int, rows: int, repeat: int) -> dict:
+    folder = WORK / f"ingest_small_{files}x{rows}"
+    gb_dir, utf8_dir = write_small_files(files, rows, folder)
+    t_floor, n_floor = timed(lambda: floor_per_file(utf8_dir, folder / "floor.duckdb"), repeat)
+    print(f"{files} files of {rows} rows, DuckDB one transaction each: {t_floor:.2f}s")
+    t_pingan, n_pingan = timed(lambda: pingan(gb_dir, folder / "pingan"), repeat)
+    print(f"{files} files of {rows} rows, pingan ingest:               {t_pingan:.2f}s")
+    assert n_floor == n_pingan == files * rows, (n_floor, n_pingan)
+    result = {
+        "files": files,
+        "rows_per_file": rows,
+        "seconds": {"floor": round(t_floor, 2), "pingan": round(t_pingan, 2)},
+        "ms_per_file": {
+            "floor": round(1000 * t_floor / files, 1),
+            "pingan": round(1000 * t_pingan / files, 1),
+        },
+        "pingan_vs_floor": round(t_pingan / t_floor, 2),
+    }
+    print(
+        f"per file: pingan {result['ms_per_file']['pingan']} ms, DuckDB "
+        f"{result['ms_per_file']['floor']} ms: {result['pingan_vs_floor']}x"
+    )
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--naive-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--small-files", type=int, default=500)
+    parser.add_argument("--small-rows", type=int, default=20)
+    parser.add_argument(
+        "--only-small", action="store_true", help="measure only the per-file overhead"
+    )
     args = parser.parse_args(argv)
+    if args.only_small:
+        result = {"per_file": small_files(args.small_files, args.small_rows, args.repeat)}
+        write_result("ingest_small_files", result)
+        return result
     folder = WORK / f"ingest_{args.rows}"
     utf8, gb = write_files(args.rows, folder)
     size_mb = gb.stat().st_size / 1e6
@@ -209,6 +281,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{result['pingan_vs_naive_rowwise']}x faster than naive row inserts, "
         f"{result['pingan_vs_pandas_bulk']}x pandas bulk"
     )
+    result["per_file"] = small_files(args.small_files, args.small_rows, args.repeat)
     write_result("ingest", result)
     return result
 

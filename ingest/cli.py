@@ -8,19 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.discovery import PathRefused, display
+from ingest.discovery import PathRefused
 from ingest.load import FileResult, WarehouseBusy, iter_ingest, ledger_summary
+from ingest.progress import Progress
 from ingest.settings import Settings
 from ingest.storage import storage_fault
-
-
-def format_result(r: FileResult) -> str:
-    counts = f"read {r.rows_read} loaded {r.rows_loaded} rejected {r.rows_rejected}"
-    if r.rows_warned:
-        counts += f" warned {r.rows_warned}"
-    # Names and reasons come from outside: escaped, so a file name cannot forge a line.
-    line = f"{r.status:<9} {r.entity or '-':<27} {counts:<44} {display(r.file_name)}"
-    return line + (f"  ({display(r.reason)})" if r.reason else "")
 
 
 def run_ingest(paths: Sequence[str], settings: Settings) -> int:
@@ -28,9 +20,10 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
     while the run went, or the run failed, 2 on bad use."""
     results: list[FileResult] = []
     try:
-        for result in iter_ingest([Path(p) for p in paths], settings):
-            results.append(result)
-            print(format_result(result), flush=True)
+        # Each file's line as it is done; on a terminal, files and rows live below them.
+        with Progress() as progress:
+            for result in iter_ingest([Path(p) for p in paths], settings, progress=progress):
+                results.append(result)
     except (FileNotFoundError, PathRefused, WarehouseBusy) as exc:
         print(f"pingan ingest: {exc}", file=sys.stderr)
         return 2
@@ -42,6 +35,7 @@ def run_ingest(paths: Sequence[str], settings: Settings) -> int:
         return 1
     s = ledger_summary(results)
     missing = f", {s['missing']} missing" if s["missing"] else ""
+    missing += f", {s['seen']} seen before" if s["seen"] else ""
     print(
         f"total: {s['files']} files ({s['loaded']} loaded, {s['duplicate']} duplicate, "
         f"{s['rejected']} rejected{missing}); rows read {s['rows_read']}, loaded {s['rows_loaded']}, "

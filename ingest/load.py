@@ -3,7 +3,12 @@
 Nothing lost, nothing twice:
 
 * every delivered file gets one ``raw.load_ledger`` row: ``loaded``,
-  ``duplicate`` (the same bytes were loaded before: a no-op) or ``rejected``;
+  ``duplicate`` (the same bytes were loaded before under another path: a no-op)
+  or ``rejected``;
+* seeing a file again (the same path, the same bytes) adds no row: the result is
+  ``seen``, never written; so a rerun after a crash, or a daily re-ingest of a
+  landing folder, leaves the ledger an uninterrupted run would have left (a
+  refusal seen again, or a file still missing, likewise adds nothing);
 * ``rows_read = rows_loaded + rows_rejected`` for every file, and every
   rejected row is in ``raw.rejected_rows`` with its reason;
 * a file's rows, rejections, warnings and ledger row commit together or not at all.
@@ -14,8 +19,11 @@ staging models keep the newest version of each key.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +33,7 @@ import duckdb
 import polars as pl
 
 from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
-from ingest.discovery import Found
+from ingest.discovery import Found, display
 from ingest.discovery import discover as discover_found
 from ingest.isolation import IsolatedReader
 from ingest.limits import ReaderLimits
@@ -53,11 +61,15 @@ from ingest.pii import (
     normalise_id_numbers,
     normalise_phone,
 )
+from ingest.progress import Progress
 from ingest.readers import FileRejected, Records
 from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
 
 MISSING = "missing"  # ledger status of a file that vanished before it could be read
+# Not a ledger status: the result of a file the ledger already records (same path, same
+# bytes), for which nothing is written.
+SEEN = "seen"
 
 # Expression parsers of the kinds whose columns repeat a few values (run once
 # per distinct value); text-like kinds are cheap and run on every value.
@@ -100,6 +112,10 @@ def failure_reason(col: Column) -> str:
     return f"unreadable {col.kind}"
 
 
+# A FileResult.line(): status, entity, then "read N loaded N rejected N".
+_LINE = re.compile(r"(?:loaded|duplicate|rejected|missing|seen) +\S+ +read \d+ loaded (\d+) ")
+
+
 @dataclass(frozen=True)
 class FileResult:
     """What became of one delivered file (the fields of its ledger row)."""
@@ -108,12 +124,28 @@ class FileResult:
     file_path: str
     file_sha256: str | None  # None: the file vanished before it could be read
     entity: str | None
-    status: str  # loaded | duplicate | rejected | missing
+    status: str  # loaded | duplicate | rejected | missing; or seen (no ledger row written)
     rows_read: int
     rows_loaded: int
     rows_rejected: int
     rows_warned: int
     reason: str | None
+
+    def line(self) -> str:
+        """The file's one line in ``pingan ingest``'s output and the ingest step's log."""
+        counts = f"read {self.rows_read} loaded {self.rows_loaded} rejected {self.rows_rejected}"
+        if self.rows_warned:
+            counts += f" warned {self.rows_warned}"
+        # Names and reasons come from outside: escaped, so a file name cannot forge a line.
+        line = f"{self.status:<9} {self.entity or '-':<27} {counts:<44} {display(self.file_name)}"
+        return line + (f"  ({display(self.reason)})" if self.reason else "")
+
+    @staticmethod
+    def rows_in_line(line: str) -> int | None:
+        """The rows loaded that a :meth:`line` reports (None: not a file's line); how the
+        run's progress counts rows from the ingest step's log."""
+        match = _LINE.match(line)
+        return int(match.group(1)) if match else None
 
 
 class WarehouseBusy(Exception):
@@ -181,12 +213,13 @@ def _masked_value(col: Column) -> pl.Expr:
     return scrub_personal_numbers(source).str.slice(0, 500)
 
 
-def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
+def type_records(records: Records, pseudonymiser: Pseudonymiser, keep: Sequence[str] = ()) -> Typed:
     """Parse every column by its kind; reject rows with a bad key, warn about other bad values.
 
     Each column is parsed once; failure flags then compare parsed and delivered
     values, and masked copies of the delivered row are made only for the rows
-    that are rejected or warned about.
+    that are rejected or warned about. Columns named in ``keep`` (e.g. which file a
+    row came from, when small files are typed together) are carried into every output.
     """
     ent = records.entity
     src = records.frame
@@ -243,7 +276,9 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
     row_json = pl.struct(
         [pl.col(f"__m_{c.canonical}").alias(c.header) for c in ent.columns]
     ).struct.json_encode()
-    rejected = bad.select(pl.col("_row_number"), reason.alias("reason"), row_json.alias("row_json"))
+    rejected = bad.select(
+        pl.col("_row_number"), reason.alias("reason"), row_json.alias("row_json"), *keep
+    )
     warned = flagged.filter(~pl.col("__rejected"))
     warning_frames = [
         warned.filter(pl.col(n)).select(
@@ -251,6 +286,7 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
             pl.lit(c.canonical).alias("column_name"),
             pl.lit(f"{c.header}: {r}").alias("reason"),
             pl.col(f"__m_{c.canonical}").alias("value"),
+            *keep,
         )
         for c, r, n in optional
     ]
@@ -286,7 +322,79 @@ def type_records(records: Records, pseudonymiser: Pseudonymiser) -> Typed:
         if col.kind in ("id_number", "phone")
     )
     data_columns = [name for name, _, _ in ent.stored_columns()]
-    return Typed(good.select([*data_columns, "_extra", "_row_number"]), rejected, warnings)
+    return Typed(good.select([*data_columns, "_extra", "_row_number", *keep]), rejected, warnings)
+
+
+# Files typed together (their rows parsed in one pass, each still loaded in a transaction
+# of its own): parsing has a cost per call that dwarfs a small file's rows.
+BATCH_FILES = 64
+BATCH_BYTES = 4 << 20  # a window of files closes at this size; a larger file goes alone
+BATCH_ROWS = 20_000  # files with more rows are typed alone (no copy through a concat)
+FILE_INDEX = "__file"
+
+
+@dataclass
+class _Pending:
+    """A file to read and load (no ledger row yet)."""
+
+    path: Path
+    sha: str
+    size: int  # when hashed: the file may be withdrawn once its bytes are read
+    records: Records | None = None
+    typed: Typed | None = None
+    rejection: FileRejected | None = None
+
+
+def _split(frame: pl.DataFrame, index: int) -> pl.DataFrame:
+    if FILE_INDEX not in frame.columns:  # an empty report has no index column
+        return frame
+    return frame.filter(pl.col(FILE_INDEX) == index).drop(FILE_INDEX)
+
+
+def type_together(pending: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None:
+    """Type the records of ``pending`` (read, not rejected): small files of one entity in
+    one pass, then split back per file; the result is each file's own typing."""
+    groups: dict[str, list[_Pending]] = {}
+    for p in pending:
+        if p.records is None:
+            continue
+        if p.records.frame.height > BATCH_ROWS:
+            groups[f"alone:{id(p)}"] = [p]
+        else:
+            groups.setdefault(p.records.entity.name, []).append(p)
+    for group in groups.values():
+        if len(group) > 1:
+            try:
+                _type_group(group, pseudonymiser)
+                continue
+            except FileRejected:  # one of them: type each alone to know which
+                pass
+        for p in group:
+            assert p.records is not None
+            try:
+                p.typed = type_records(p.records, pseudonymiser)
+            except FileRejected as exc:
+                p.rejection = exc
+
+
+def _type_group(group: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None:
+    frames = [
+        p.records.frame.with_columns(pl.lit(i, pl.Int32).alias(FILE_INDEX))
+        for i, p in enumerate(group)
+        if p.records is not None
+    ]
+    first = group[0].records
+    assert first is not None
+    # One chunk: typing scatters into columns, which polars does not support on every
+    # multi-chunk string column (a panic, seen on the police exports).
+    combined = dataclasses.replace(
+        first, frame=pl.concat(frames, how="diagonal_relaxed", rechunk=True)
+    )
+    typed = type_records(combined, pseudonymiser, keep=(FILE_INDEX,))
+    for i, p in enumerate(group):
+        p.typed = Typed(
+            _split(typed.frame, i), _split(typed.rejected, i), _split(typed.warnings, i)
+        )
 
 
 # ---------------------------------------------------------------- loading
@@ -301,6 +409,7 @@ class Loader:
         self.pseudonymiser = Pseudonymiser(load_pii_key(settings))
         ensure_raw_schema(con)
         self.tmp_dir = settings.data_dir / "tmp"
+        self._window_loaded: dict[str, str] = {}  # sha -> entity, loaded in this window
         # Started now, so its imports overlap the first file's hashing and ledger lookup.
         self.reader = IsolatedReader(settings.limits, self.tmp_dir)
         self.reader.start()
@@ -330,10 +439,12 @@ class Loader:
         *,
         name: str | None = None,
         stored_path: str | None = None,
+        size: int | None = None,
     ) -> FileResult:
         name = path.name if name is None else name
         stored_path = str(path) if stored_path is None else stored_path
-        size = path.stat().st_size if sha is not None else None  # never stat what was refused
+        if size is None and sha is not None:  # never stat what was refused
+            size = path.stat().st_size
         self.con.execute(
             "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -356,11 +467,38 @@ class Loader:
             name, stored_path, sha, entity, status, read, loaded, rejected, warned, reason
         )
 
+    @staticmethod
+    def _seen(
+        name: str, stored_path: str, sha: str | None, entity: str | None, recorded: str
+    ) -> FileResult:
+        """The result of a file the ledger already records as ``recorded``: nothing written."""
+        return FileResult(
+            name,
+            stored_path,
+            sha,
+            entity,
+            SEEN,
+            0,
+            0,
+            0,
+            0,
+            f"already in the ledger as {recorded}: nothing new recorded",
+        )
+
     def record_missing(self, path: Path) -> FileResult:
         """A file named for this run that is gone: a ledger row says so, and the run goes on.
 
         The source system may withdraw or rename a delivery after the sensor saw it; no
-        byte was read, so nothing is lost, but the ledger keeps the trace."""
+        byte was read, so nothing is lost, but the ledger keeps the trace (once: while the
+        ledger's last word on the path is that it is missing, a rerun adds nothing)."""
+        stored = str(path)
+        last = self.con.execute(
+            "select status, file_sha256 is null from raw.load_ledger where file_path = ? "
+            "order by delivery_seq desc limit 1",
+            [stored],
+        ).fetchall()
+        if last and last[0] == (MISSING, True):
+            return self._seen(path.name, stored, None, None, MISSING)
         self.con.begin()
         result = self._ledger(
             path,
@@ -382,6 +520,13 @@ class Loader:
         """A path that is not read at all (a link out of the folder, a FIFO, ...): its ledger
         row says why; the name is stored escaped when it is not valid UTF-8."""
         assert found.refusal is not None
+        again = self.con.execute(
+            "select 1 from raw.load_ledger where file_path = ? and reason = ? "
+            "and file_sha256 is null and status = 'rejected' limit 1",
+            [found.stored_path, found.refusal],
+        ).fetchall()
+        if again:
+            return self._seen(found.name, found.stored_path, None, None, "rejected")
         self.con.begin()
         result = self._ledger(
             found.path,
@@ -402,42 +547,93 @@ class Loader:
         return result
 
     def load_file(self, path: Path) -> FileResult:
-        try:
-            sha = file_sha256(path)
-        except FileNotFoundError:
-            return self.record_missing(path)
-        except OSError as exc:  # unreadable (permissions, an I/O error): refused, not a crash
-            return self.record_refused(Found(path, f"cannot read file: {exc.strerror or exc}"))
-        # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
-        found = self.con.execute(
-            "select entity from raw.load_ledger where file_sha256 = ? and status = 'loaded' limit 1",
-            [sha],
-        ).fetchall()
-        prior = found[0] if found else None
-        now = shanghai_now()
-        if prior is not None:
-            self.con.begin()
-            result = self._ledger(
-                path,
-                sha,
-                prior[0],
-                "duplicate",
-                0,
-                0,
-                0,
-                0,
-                "identical bytes were loaded before",
-                now,
-                self._next_seq(),
-            )
-            self.con.commit()
-            return result
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            records = self.reader.read(path)
-            typed = type_records(records, self.pseudonymiser)
-        except FileRejected as exc:
-            return self._reject_file(path, sha, exc, now)
+        """Load one file (a window of one)."""
+        return next(iter(self.load_window([Found(path)])))
+
+    def load_window(self, items: Sequence[Found]) -> Iterator[FileResult]:
+        """Load ``items`` in order, each in a transaction of its own, with its ledger row.
+
+        Every file is hashed and looked up first, then the new ones are read and their
+        rows typed together (:func:`type_together`), then each is committed in turn:
+        the ledger is the same as loading the files one by one, and an interruption
+        loses at most the window's uncommitted files (a rerun loads them)."""
+        steps: list[Callable[[], FileResult]] = []
+        pending: list[_Pending] = []
+        for f in items:
+            if f.refusal is not None:
+                steps.append(functools.partial(self.record_refused, f))
+                continue
+            path = f.path
+            try:
+                size = path.stat().st_size
+                sha = file_sha256(path)
+            except FileNotFoundError:
+                steps.append(functools.partial(self.record_missing, path))
+                continue
+            except OSError as exc:  # unreadable (permissions, an I/O error): refused
+                refused = Found(path, f"cannot read file: {exc.strerror or exc}")
+                steps.append(functools.partial(self.record_refused, refused))
+                continue
+            # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open.
+            # The file's own earlier row (same path, same bytes) first, then a loaded one.
+            found = self.con.execute(
+                "select file_path = ? as same_path, entity, status from raw.load_ledger "
+                "where file_sha256 = ? and (file_path = ? or status = 'loaded') "
+                "order by same_path desc, delivery_seq limit 1",
+                [str(path), sha, str(path)],
+            ).fetchall()
+            prior = found[0] if found else None
+            if prior is not None and prior[0]:
+                seen = self._seen(path.name, str(path), sha, prior[1], prior[2])
+                steps.append(functools.partial(lambda r: r, seen))
+            elif prior is not None:
+                steps.append(functools.partial(self._duplicate, path, sha, prior[1], size))
+            else:
+                p = _Pending(path, sha, size)
+                pending.append(p)
+                steps.append(functools.partial(self._commit, p))
+        if pending:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for p in pending:
+            try:
+                p.records = self.reader.read(p.path)
+            except FileRejected as exc:
+                p.rejection = exc
+        type_together(pending, self.pseudonymiser)
+        self._window_loaded = {}
+        for step in steps:
+            yield step()
+
+    def _duplicate(
+        self, path: Path, sha: str, entity: str | None, size: int | None = None
+    ) -> FileResult:
+        self.con.begin()
+        result = self._ledger(
+            path,
+            sha,
+            entity,
+            "duplicate",
+            0,
+            0,
+            0,
+            0,
+            "identical bytes were loaded before",
+            shanghai_now(),
+            self._next_seq(),
+            size=size,
+        )
+        self.con.commit()
+        return result
+
+    def _commit(self, p: _Pending) -> FileResult:
+        path, sha, now = p.path, p.sha, shanghai_now()
+        if sha in self._window_loaded:  # the same bytes under another name, just loaded
+            return self._duplicate(path, sha, self._window_loaded[sha], p.size)
+        if p.rejection is not None:
+            return self._reject_file(path, sha, p.rejection, now, p.size)
+        records, typed = p.records, p.typed
+        assert records is not None and typed is not None
+        p.records = p.typed = None  # the window's frames go as their files are committed
         self.con.begin()
         try:
             seq = self._next_seq()
@@ -473,12 +669,14 @@ class Loader:
                 "; ".join(records.notes) or None,
                 now,
                 seq,
+                size=p.size,
             )
             self.con.commit()
-            return result
         except BaseException:
             self.con.rollback()
             raise
+        self._window_loaded[sha] = records.entity.name
+        return result
 
     def _insert(self, ent: Entity, typed: Typed, sha: str, now: datetime, seq: int) -> None:
         rows = typed.frame.with_columns(
@@ -490,7 +688,9 @@ class Loader:
         rows_arrow = rows.to_arrow()  # noqa: F841 - read by DuckDB's replacement scan
         self.con.execute(f"insert into raw.{ent.name} ({names}) select {names} from rows_arrow")
 
-    def _reject_file(self, path: Path, sha: str, exc: FileRejected, now: datetime) -> FileResult:
+    def _reject_file(
+        self, path: Path, sha: str, exc: FileRejected, now: datetime, size: int
+    ) -> FileResult:
         rows = (
             exc.rows
             if exc.rows is not None
@@ -516,6 +716,7 @@ class Loader:
             exc.reason,
             now,
             self._next_seq(),
+            size=size,
         )
         self.con.commit()
         return result
@@ -527,6 +728,7 @@ def iter_ingest(
     *,
     missing_ok: bool = False,
     landing: Path | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[FileResult]:
     """Ingest every file under ``paths`` into ``settings.warehouse``, yielding a result per file.
 
@@ -543,6 +745,8 @@ def iter_ingest(
     refused *named* path raises :class:`ingest.discovery.PathRefused` instead.
     Pipeline runs name files of ``landing`` (default: the settings' landing folder),
     whose links are judged against it.
+
+    With ``progress``, files and rows are counted on it and each file's line is shown.
     """
     named = [Path(p) for p in paths]
     found = discover_found(
@@ -552,17 +756,47 @@ def iter_ingest(
     )
     con = connect_warehouse(settings.warehouse)
     loader: Loader | None = None
+    task = progress.task("ingest", total=len(found), unit="files") if progress else None
     try:
         loader = Loader(con, settings)
-        for f in found:
-            if f.refusal is not None:
-                yield loader.record_refused(f)
-            else:
-                yield loader.load_file(f.path if f.path.is_absolute() else f.path.absolute())
+        for window in _windows(found):
+            for result in loader.load_window(window):
+                if task is not None:
+                    task.advance(item=result.line(), rows=result.rows_loaded)
+                yield result
     finally:
+        if task is not None:
+            task.finish()
         if loader is not None:
             loader.close()
         con.close()
+
+
+def _windows(found: Sequence[Found]) -> Iterator[list[Found]]:
+    """``found`` in order, in windows of small files (at most ``BATCH_FILES`` files and
+    ``BATCH_BYTES`` bytes); a larger file is a window of its own. Paths are resolved: one
+    spelling of a path, so a file seen again is recognised however it was named."""
+    window: list[Found] = []
+    size = 0
+    for f in found:
+        item = f if f.refusal is not None else Found(f.path.resolve())
+        try:
+            nbytes = item.path.stat().st_size if item.refusal is None else 0
+        except OSError:
+            nbytes = 0  # missing or unreadable: recorded in its turn
+        if nbytes >= BATCH_BYTES:
+            if window:
+                yield window
+            yield [item]
+            window, size = [], 0
+            continue
+        window.append(item)
+        size += nbytes
+        if len(window) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
 
 
 def ingest_paths(
@@ -571,9 +805,12 @@ def ingest_paths(
     *,
     missing_ok: bool = False,
     landing: Path | None = None,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
     """Ingest every file under ``paths``; one result per file."""
-    return list(iter_ingest(paths, settings, missing_ok=missing_ok, landing=landing))
+    return list(
+        iter_ingest(paths, settings, missing_ok=missing_ok, landing=landing, progress=progress)
+    )
 
 
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
@@ -583,6 +820,7 @@ def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
         "duplicate": 0,
         "rejected": 0,
         MISSING: 0,
+        SEEN: 0,
         "rows_read": 0,
         "rows_loaded": 0,
         "rows_rejected": 0,

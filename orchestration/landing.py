@@ -1,7 +1,8 @@
 """Which landed export files still need ingesting: the one rule shared by sensors and runs.
 
-A file is *done* when ``raw.load_ledger`` holds a row with its name and SHA-256
-(whatever the status: loaded, duplicate or rejected). Everything else in a
+A file is *done* when ``raw.load_ledger`` holds a row with its path and SHA-256
+(whatever the status: loaded, duplicate or rejected): the rule ingest itself uses
+to add no row for a file it has seen (``ingest.load``). Everything else in a
 system's landing folder is *pending*, unless it is *settling*: modified within
 the last ``settle_seconds`` (still being written by the source system), in
 which case it waits for a later tick.
@@ -9,8 +10,9 @@ which case it waits for a later tick.
 So the ledger, not a cursor, is the record of what was ingested: a sensor
 restarted without its cursor, or a scheduled run after a failed sensor run,
 computes the same pending set and never loads a file twice nor skips one.
-A corrected re-export under the same name has a new hash, so it is pending; an
-unchanged re-delivery has a known (name, hash) and is a no-op.
+A corrected re-export under the same name has a new hash, so it is pending; the
+same bytes under another name or folder are pending too, and ingest records them
+as a ``duplicate`` delivery (loading nothing).
 
 What counts as a delivery is decided by :func:`ingest.discovery.walk`, the walk
 ingest itself uses: a path it refuses (a link out of the folder, a FIFO, an
@@ -55,7 +57,8 @@ class LandedFile:
 
     @property
     def ledger_key(self) -> tuple[str, str]:
-        return (self.path.name, self.sha256)
+        """(path, SHA-256) as the ledger stores them: the resolved path, as ingest writes it."""
+        return (str(self.path.resolve()), self.sha256)
 
 
 @dataclass
@@ -117,7 +120,7 @@ def _ledger_pairs(settings: Settings, sql: str, read_only: bool) -> set[tuple[st
 
 
 def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, str]]:
-    """(file_name, file_sha256) of every file ``raw.load_ledger`` records.
+    """(file_path, file_sha256) of every file ``raw.load_ledger`` records.
 
     Sensors read with ``read_only=True`` (they never write); a run step, which is
     the warehouse's writer anyway, reads with ``read_only=False``. Raises
@@ -125,7 +128,7 @@ def ledger_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, st
     """
     return _ledger_pairs(
         settings,
-        "select distinct file_name, file_sha256 from raw.load_ledger where file_sha256 is not null",
+        "select distinct file_path, file_sha256 from raw.load_ledger where file_sha256 is not null",
         read_only,
     )
 
@@ -245,8 +248,8 @@ class SensorDecision:
     skip_reason: str | None = None
 
 
-def _ledger_id(name: str, sha: str) -> str:
-    return f"{name}|{sha}"
+def _ledger_id(path: str, sha: str) -> str:
+    return f"{path}|{sha}"
 
 
 def _refusal_id(stored_path: str, reason: str) -> str:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ingest.progress import Progress
 from ingest.settings import Settings
 
 # The summary says what failed; full logs (tracebacks included) stay in the Dagster instance.
@@ -113,13 +114,24 @@ def summarise(result, seconds: float) -> RunSummary:
     return s
 
 
-def execute(settings: Settings, run_config: dict | None = None, tags: dict | None = None):
-    """Execute the pipeline job in-process; returns (ExecutionResult, seconds)."""
+def execute(
+    settings: Settings,
+    run_config: dict | None = None,
+    tags: dict | None = None,
+    progress: Progress | None = None,
+):
+    """Execute the pipeline job in-process; returns (ExecutionResult, seconds).
+
+    With ``progress``, the run's events are followed as they are written
+    (:mod:`orchestration.run_progress`): files, dbt models, checks, publish."""
+    import uuid
+
     import dagster as dg
 
     from orchestration.definitions import build_definitions
     from orchestration.defs.publish.schedules import PIPELINE_JOB
     from orchestration.instance import prepare_dagster_home
+    from orchestration.run_progress import RunWatcher, job_totals
 
     home = prepare_dagster_home(settings, set_env=False)
     defs = build_definitions(settings)
@@ -127,10 +139,15 @@ def execute(settings: Settings, run_config: dict | None = None, tags: dict | Non
     config = {**QUIET_LOGGERS, **(run_config or {})}
     log = settings.data_dir / "logs" / "pingan_run.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    run_id = str(uuid.uuid4())  # chosen here, so the watcher can follow the run from its start
     start = time.perf_counter()
     # dagster-dbt echoes every dbt log line to stdout: keep them in a file, print a summary.
+    # (The progress display writes to the stdout it was given, not the redirected one.)
     with (
         dg.DagsterInstance.from_config(str(home)) as instance,
+        RunWatcher(instance, run_id, progress, *job_totals(job))
+        if progress is not None
+        else contextlib.nullcontext(),
         log.open("w", encoding="utf-8") as fh,
         contextlib.redirect_stdout(fh),
     ):
@@ -138,6 +155,7 @@ def execute(settings: Settings, run_config: dict | None = None, tags: dict | Non
             instance=instance,
             raise_on_error=False,
             run_config=config,
+            run_id=run_id,
             tags={"pingan/run": "cli", **(tags or {})},
         )
     return result, time.perf_counter() - start
@@ -149,7 +167,8 @@ def run_pipeline(settings: Settings) -> int:
     from orchestration.failures import record_failure
 
     try:
-        result, seconds = execute(settings)
+        with Progress() as progress:
+            result, seconds = execute(settings, progress=progress)
     except DbtProjectError as exc:
         print(f"pingan run: {exc}", file=sys.stderr)
         return 1

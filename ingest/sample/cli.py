@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ingest.progress import Progress
 from ingest.sample.generator import generate, parse_scale
 from ingest.sample.world import World, load_world_file
 from ingest.settings import load_settings
@@ -49,15 +50,20 @@ def run_sample(args: argparse.Namespace) -> int:
         world: int | World | None = number
         if getattr(args, "world_file", None):
             world = load_world_file(Path(args.world_file), number)
-        summary = generate(
-            out,
-            scale=args.scale,
-            months=args.months,
-            seed=args.seed,
-            end=args.end,
-            world=world,
-            progress=lambda m: print(m, flush=True),
-        )
+        # Each stage's line as it is done; on a terminal, files and rows written live.
+        with Progress() as progress:
+            files = progress.task("sample", None, "files")
+            summary = generate(
+                out,
+                scale=args.scale,
+                months=args.months,
+                seed=args.seed,
+                end=args.end,
+                world=world,
+                progress=progress.line,
+                on_file=lambda written: files.advance(rows=written.rows),
+            )
+            files.finish()
     except ValueError as exc:
         print(f"pingan sample: {exc}", file=sys.stderr)
         return 2

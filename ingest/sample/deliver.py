@@ -23,8 +23,9 @@ Quirks and their rates (per file unless said otherwise):
   (~0.5% / ~1%), phones in every contract form and landlines;
 * files: renamed by hand (~3%), re-delivered unchanged into ``重发/`` (~1%), a
   corrected re-export under the same name into ``补发/`` (~1%, with some values
-  of the original wrong). File modification times are the export times, the
-  corrections' later than their originals'.
+  of the original wrong). File modification times are the export times (Asia/Shanghai
+  wall clock), the corrections' later than their originals'; never in the future
+  (:func:`stamp_in_the_past`).
 """
 
 from __future__ import annotations
@@ -33,17 +34,19 @@ import datetime as dt
 import io
 import os
 import re
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 import xlsxwriter
 
-from ingest.contracts import Column, Entity
+from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
 from ingest.sample import people
 from ingest.sample.addresses import FULLWIDTH
 
@@ -111,6 +114,12 @@ class DeliveryLog:
     files: list[Written] = field(default_factory=list)
     quirks: dict[str, int] = field(default_factory=dict)
     used: set[Path] = field(default_factory=set)  # paths written (names are unique per folder)
+    on_file: Callable[[Written], None] | None = None  # told of each file written (progress)
+
+    def add(self, written: Written) -> None:
+        self.files.append(written)
+        if self.on_file is not None:
+            self.on_file(written)
 
     def count(self, quirk: str, k: int = 1) -> None:
         self.quirks[quirk] = self.quirks.get(quirk, 0) + int(k)
@@ -426,8 +435,38 @@ def write_file(
             line_terminator="\r\n" if prof.crlf else "\n",
         )
         path.write_bytes(text.encode(prof.encoding))
-    stamp = prof.export_time.timestamp()
+    stamp = export_stamp(prof.export_time)
     os.utime(path, (stamp, stamp))
+
+
+# The newest sample file is stamped at least this long before the sample was written:
+# longer than any sensor's settle time (at most a minute), so no sample file is taken
+# for one still being written.
+PAST_MARGIN_S = 600.0
+
+
+def export_stamp(export_time: dt.datetime) -> float:
+    """The instant of an export time, read as the source systems write it (Asia/Shanghai)."""
+    return export_time.replace(tzinfo=ZoneInfo(SOURCE_TIME_ZONE)).timestamp()
+
+
+def stamp_in_the_past(folder: Path, now: float | None = None) -> float:
+    """Move the modification times of every file under ``folder`` back by one offset, so the
+    newest is ``PAST_MARGIN_S`` before ``now``; order and gaps between files are kept.
+
+    The export times of the last days (a day's export is written the next morning, its
+    corrections and re-deliveries later still) can lie ahead of the clock when the sample
+    ends with the last full month. Returns the shift in seconds (0: nothing was ahead)."""
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    if not files:
+        return 0.0
+    ceiling = (time.time() if now is None else now) - PAST_MARGIN_S
+    shift = max(0.0, max(p.stat().st_mtime for p in files) - ceiling)
+    if shift:
+        for p in files:
+            stamp = p.stat().st_mtime - shift
+            os.utime(p, (stamp, stamp))
+    return shift
 
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, col_kinds: list[str], prof: FileProfile) -> None:
@@ -596,19 +635,19 @@ def deliver_entity(
             )
             fix_rng = np.random.default_rng(file_rng.integers(0, 2**63))
             write_file(folder / "补发" / name, entity, rows, later, fix_rng)
-            log.files.append(Written(folder / name, entity.name, rows.height))
-            log.files.append(Written(folder / "补发" / name, entity.name, rows.height, "corrected"))
+            log.add(Written(folder / name, entity.name, rows.height))
+            log.add(Written(folder / "补发" / name, entity.name, rows.height, "corrected"))
             log.count("corrected_reexports")
             continue
         write_file(folder / name, entity, rows, prof, file_rng)
-        log.files.append(Written(folder / name, entity.name, rows.height, kind))
+        log.add(Written(folder / name, entity.name, rows.height, kind))
         if i in redeliver:
             target = folder / "重发" / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes((folder / name).read_bytes())
-            stamp = (prof.export_time + dt.timedelta(days=1)).timestamp()
+            stamp = export_stamp(prof.export_time + dt.timedelta(days=1))
             os.utime(target, (stamp, stamp))
-            log.files.append(Written(target, entity.name, rows.height, "redelivered"))
+            log.add(Written(target, entity.name, rows.height, "redelivered"))
             log.count("redelivered_files")
     if progress:
         progress(f"  wrote {entity.name}: {nfiles} files, {rendered.height:,} rows")

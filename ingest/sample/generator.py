@@ -147,10 +147,12 @@ def generate(
     end: str | None = None,
     world: int | World | None = None,
     progress: Callable[[str], None] | None = None,
+    on_file: Callable[[deliver.Written], None] | None = None,
 ) -> SampleSummary:
     """Generate the city's export files into ``out_dir/landing`` and the truth into
     ``out_dir/truth``. ``world`` is a world number or a :class:`World` (with overrides);
-    by default the seed's. Raises ``ValueError`` on bad arguments."""
+    by default the seed's. ``progress`` gets a line per stage, ``on_file`` each file
+    written. Raises ``ValueError`` on bad arguments."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     scale_name, residents = parse_scale(scale)
@@ -189,7 +191,7 @@ def generate(
     recs["rental_houses"] = houses
     say("  activity: " + ", ".join(f"{k} {v.records:,}" for k, v in recs.items()))
 
-    log = deliver.DeliveryLog()
+    log = deliver.DeliveryLog(on_file=on_file)
     batch = 1 if residents >= 1_000_000 else 3 if residents >= 200_000 else 7
     for name, rec in recs.items():
         _deliver_daily(
@@ -215,6 +217,8 @@ def generate(
         log,
         say,
     )
+
+    deliver.stamp_in_the_past(landing)  # no sensor may take a sample file for a growing one
 
     summary = SampleSummary(
         out_dir=out_dir,

@@ -45,11 +45,17 @@ def pingan_ingest(data_dir: Path, *paths: Path) -> subprocess.Popen[str]:
 
 
 def state(warehouse: Path) -> tuple[list[tuple], list[tuple]]:
+    """The whole ledger (every row, every column but the clock) and the loaded keys."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         ledger = con.execute(
-            "select file_name, status, rows_read, rows_loaded, rows_rejected from raw.load_ledger "
-            "where status <> 'duplicate' order by file_name"
+            "select file_name, file_path, file_sha256, file_bytes, entity, status, rows_read, "
+            "rows_loaded, rows_rejected, rows_warned, reason, delivery_seq from raw.load_ledger "
+            "order by delivery_seq"
+        ).fetchall()
+        ledger += con.execute(
+            "select 'rejected_rows', count(*) from raw.rejected_rows union all "
+            "select 'row_warnings', count(*) from raw.row_warnings"
         ).fetchall()
         keys = con.execute(
             "select ticket_id, count(*) from raw.hotline_tickets group by 1 order by 1"
@@ -67,6 +73,8 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     big_hotline_csv(root / "hotline" / "12345_工单_20261002.csv", 150_000)
     write_csv(root / "hotline" / "12345_工单_20261003.csv", [hotline_row("LAST1")])
+    # The first file's bytes again under another name: a duplicate delivery, recorded once.
+    shutil.copy(root / "hotline" / "12345_工单_20261001.csv", root / "hotline" / "工单_重发.csv")
     return root
 
 
@@ -96,7 +104,8 @@ def test_sigkill_mid_ingest_then_rerun_equals_an_uninterrupted_run(
     rerun = pingan_ingest(data_dir, landing)
     assert rerun.wait(timeout=300) == 0
     ledger, keys = state(data_dir / "warehouse.duckdb")
-    assert (ledger, keys) == reference
+    assert (ledger, keys) == reference  # the ledger too: no row for a file seen again
+    assert [row[5] for row in ledger[:-2]] == ["loaded", "loaded", "loaded", "duplicate"]
     assert all(count == 1 for _, count in keys)  # no key loaded twice
 
 
@@ -215,5 +224,7 @@ def test_disk_full_fails_clearly_and_keeps_the_files_already_loaded(
     assert "disk full" in err and "Traceback" not in err
     shutil.rmtree(data_dir / "tmp", ignore_errors=True)  # make room for the read-only check
     ledger, keys = state(data_dir / "warehouse.duckdb")
-    assert [row[:2] for row in ledger] == [("12345_工单_20261001.csv", "loaded")]
+    files, counts = ledger[:-2], ledger[-2:]  # ledger rows, then the rejection counts
+    assert [(row[0], row[5]) for row in files] == [("12345_工单_20261001.csv", "loaded")]
+    assert counts == [("rejected_rows", 0), ("row_warnings", 0)]
     assert keys == [("KEEP1", 1), ("KEEP2", 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -85,9 +86,68 @@ def test_redelivering_identical_bytes_is_a_duplicate_no_op(
     copy.parent.mkdir()
     copy.write_bytes(path.read_bytes())
     results = ingest_paths([path, copy], settings)
-    assert [r.status for r in results] == ["duplicate", "duplicate"]
+    # The file itself is seen again (no ledger row); its copy under another name is a
+    # duplicate delivery, recorded once: seeing the copy again adds nothing either.
+    assert [r.status for r in results] == ["seen", "duplicate"]
+    assert [r.status for r in ingest_paths([copy, path], settings)] == ["seen", "seen"]
     assert query(settings, "select count(*) from raw.hotline_tickets") == [(1,)]
-    assert [r[1] for r in ledger(settings)] == ["loaded", "duplicate", "duplicate"]
+    assert [r[1] for r in ledger(settings)] == ["loaded", "duplicate"]
+
+
+def ledger_state(settings: Settings) -> list[tuple]:
+    """Everything the ledger, the rejections and the warnings hold, but the clock."""
+    return query(
+        settings,
+        "select file_name, file_path, file_sha256, file_bytes, entity, status, rows_read, "
+        "rows_loaded, rows_rejected, rows_warned, reason, delivery_seq "
+        "from raw.load_ledger order by delivery_seq",
+    ) + query(
+        settings,
+        "select 'rejected', count(*) from raw.rejected_rows union all "
+        "select 'warned', count(*) from raw.row_warnings",
+    )
+
+
+def test_ingesting_a_landing_folder_again_adds_no_ledger_row(
+    tmp_path: Path, settings: Settings
+) -> None:
+    landing = tmp_path / "landing" / "hotline"
+    good = write_csv(landing / "12345_工单_20261003.csv", [hotline_row("NT001"), hotline_row("")])
+    write_csv(landing / "12345_工单_20261004.csv", [hotline_row("NT002", 来电号码="12")])
+    (landing / "empty.csv").write_bytes(b"")  # rejected, with a hash
+    (landing / "copy").mkdir()
+    (landing / "copy" / "工单(1).csv").write_bytes(good.read_bytes())  # a duplicate
+    os.mkfifo(landing / "pipe.csv")  # refused, without a hash
+    first = ingest_paths([landing], settings)
+    assert sorted(r.status for r in first) == [
+        "duplicate",
+        "loaded",
+        "loaded",
+        "rejected",
+        "rejected",
+    ]
+    before = ledger_state(settings)
+    for _day in range(2):  # a daily re-ingest of the same folder
+        again = ingest_paths([landing], settings)
+        assert [r.status for r in again] == ["seen"] * 5
+        assert all(r.rows_read == 0 and "already in the ledger" in (r.reason or "") for r in again)
+    assert ledger_state(settings) == before
+    assert query(settings, "select count(*) from raw.hotline_tickets") == [(2,)]
+
+
+def test_a_file_still_missing_on_a_rerun_is_recorded_missing_once(
+    tmp_path: Path, settings: Settings
+) -> None:
+    gone = tmp_path / "landing" / "12345_工单_20261003.csv"
+    for _run in range(2):  # e.g. a re-executed pipeline run naming the same file
+        results = ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    assert [r.status for r in results] == ["seen"]
+    assert [r[1] for r in ledger(settings)] == ["missing"]
+    write_csv(gone, [hotline_row("NT001")])  # it comes back, then goes again: both recorded
+    ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    gone.unlink()
+    ingest_paths([gone], settings, missing_ok=True, landing=gone.parent)
+    assert [r[1] for r in ledger(settings)] == ["missing", "loaded", "missing"]
 
 
 def test_corrected_reexport_loads_as_a_later_delivery(tmp_path: Path, settings: Settings) -> None:
@@ -233,10 +293,13 @@ def test_cli_prints_a_line_per_file_and_exits_1_when_a_file_is_rejected(
 def test_a_file_vanishing_mid_run_is_recorded_missing_and_the_rest_load(
     tmp_path: Path, settings: Settings
 ) -> None:
-    from ingest.load import iter_ingest
+    from ingest.load import BATCH_BYTES, iter_ingest
 
     landing = tmp_path / "landing"
-    first = write_csv(landing / "12345_工单_20261003.csv", [hotline_row("NT001")])
+    # Small files are read together, in windows; a file as large as a window is read in
+    # one of its own, so the next file is still unread when the first is committed.
+    filler = hotline_row("NT001", 诉求内容="长" * 2000)  # 4 kB a row in GB18030
+    first = write_csv(landing / "12345_工单_20261003.csv", [filler] * (BATCH_BYTES // 4000))
     second = write_csv(landing / "12345_工单_20261004.csv", [hotline_row("NT002")])
     third = write_csv(landing / "12345_工单_20261005.csv", [hotline_row("NT003")])
     results = []
@@ -254,7 +317,7 @@ def test_a_file_vanishing_mid_run_is_recorded_missing_and_the_rest_load(
         "select file_name, file_sha256, file_bytes, rows_read, reason like '%vanished%' "
         "from raw.load_ledger where status = 'missing'",
     ) == [(second.name, None, None, 0, True)]
-    assert query(settings, "select ticket_id from raw.hotline_tickets order by 1") == [
+    assert query(settings, "select distinct ticket_id from raw.hotline_tickets order by 1") == [
         ("NT001",),
         ("NT003",),
     ]
@@ -276,3 +339,32 @@ def test_a_ledger_from_before_the_missing_status_accepts_it(
     assert query(settings, "select count(*) from raw.load_ledger where file_sha256 is null") == [
         (1,)
     ]
+
+
+def test_small_files_typed_together_load_as_each_would_alone(
+    tmp_path: Path, settings: Settings
+) -> None:
+    folder = tmp_path / "in"
+    files = [
+        write_csv(folder / "12345_工单_20261001.csv", [hotline_row("NT1"), hotline_row("")]),
+        write_csv(folder / "12345_工单_20261002.csv", [hotline_row("NT2", 来电号码="12")]),
+        write_csv(folder / "12345_工单_20261003.csv", [hotline_row("NT3", 来电时间="昨天")]),
+        write_csv(folder / "12345_工单_20261004.csv", [hotline_row("NT4", 受理渠道="飞鸽")]),
+        write_xlsx(folder / "12345_工单_202610.xlsx", [hotline_row("NT5"), hotline_row("NT1")]),
+    ]
+    (folder / "12345_工单_20261005.csv").write_bytes(files[0].read_bytes())  # a duplicate
+    together = ingest_paths([folder], settings)  # one window
+    alone = Settings(data_dir=tmp_path / "alone", warehouse=tmp_path / "alone" / "w.duckdb")
+    for path in sorted(folder.iterdir()):
+        ingest_paths([path], alone)
+    tables = {
+        "raw.load_ledger": "* exclude (ingested_at)",
+        "raw.hotline_tickets": "* exclude (_ingested_at)",
+        "raw.rejected_rows": "*",
+        "raw.row_warnings": "*",
+    }
+    for table, columns in tables.items():
+        sql = f"select {columns} from {table} order by all"
+        assert query(settings, sql) == query(alone, sql), table
+    assert sorted(r.status for r in together) == ["duplicate"] + ["loaded"] * 5
+    assert query(settings, "select count(*) from raw.row_warnings") != [(0,)]

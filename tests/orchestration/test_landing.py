@@ -37,7 +37,7 @@ def test_new_file_is_pending_until_the_ledger_records_it(data_dir: Path) -> None
     f = write_tickets(data_dir / "landing/hotline/12345_工单_20261003.csv", [ticket(1), ticket(2)])
     assert [p.path for p in pending_for_run(settings, "hotline").pending] == [f]
     ingest_paths([f], settings)
-    assert ledger_keys(settings) == {(f.name, sha256_of(f))}
+    assert ledger_keys(settings) == {(str(f.resolve()), sha256_of(f))}
     result = pending_for_run(settings, "hotline")
     assert result.pending == [] and [p.path for p in result.done] == [f]
 
@@ -113,3 +113,20 @@ def test_unchanged_redelivery_is_a_no_op_but_a_copy_under_a_new_name_is_pending(
         assert con.execute("select count(*) from raw.load_ledger").fetchone() == (1,)
     finally:
         con.close()
+
+
+def test_the_same_name_and_bytes_in_another_folder_is_pending_and_recorded_as_a_duplicate(
+    data_dir: Path,
+) -> None:
+    # Seen means the same path and the same bytes (the rule ingest uses): a copy of a
+    # loaded file in another folder of the landing is a delivery of its own, recorded.
+    settings = settings_for(data_dir)
+    f = write_tickets(data_dir / "landing/hotline/2026-10/12345_工单_20261003.csv", [ticket(1)])
+    ingest_paths([f], settings)
+    copy = data_dir / "landing/hotline/resent/12345_工单_20261003.csv"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(f, copy)
+    scan_ = pending_for_run(settings, "hotline")
+    assert [p.path for p in scan_.pending] == [copy]
+    assert [r.status for r in ingest_paths(scan_.paths_to_ingest, settings)] == ["duplicate"]
+    assert pending_for_run(settings, "hotline").pending == []

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from ingest.contracts import ENTITIES
+from ingest.progress import Progress
 from orchestration.failures import failure_log
 from orchestration.publish import published_version
 from orchestration.run import execute, run_pipeline, summarise
@@ -29,8 +30,26 @@ def first_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory):
     shutil.copytree(sample_root / "landing", data_dir / "landing")
     shutil.copytree(sample_root / "truth", data_dir / "truth")
     settings = settings_for(data_dir)
-    result, seconds = execute(settings)
+    lines: list[str] = []  # the run's plain progress, as a CI log shows it
+    with Progress(live=False, write=lines.append) as progress:
+        result, seconds = execute(settings, progress=progress)
+    first_run_progress.extend(lines)
     return settings, result, summarise(result, seconds)
+
+
+first_run_progress: list[str] = []
+
+
+def test_run_progress_counts_what_the_run_did(first_run) -> None:
+    _, result, summary = first_run
+    totals = {line.split(":")[0]: line for line in first_run_progress if " in " in line}
+    loaded_rows = f"{summary.rows_loaded:,} rows"
+    assert totals["files"].startswith("files: ") and loaded_rows in totals["files"]
+    assert totals["dbt models"].startswith(f"dbt models: {summary.dbt_models:,}/")
+    assert totals["publish"].startswith("publish: 1/1")
+    checks = len(list(result.get_asset_check_evaluations()))
+    assert totals["checks"].startswith(f"checks: {checks:,}/")
+    assert any(line.startswith("step ingest_hotline: done") for line in first_run_progress)
 
 
 def test_whole_graph_materialises_and_publishes(first_run) -> None:

@@ -101,6 +101,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
         context: AssetExecutionContext, config: IngestConfig, pingan: PinganResource
     ) -> Iterator[dg.MaterializeResult]:
         from ingest.load import ingest_paths  # the lead's ingest API
+        from ingest.progress import Progress
 
         settings = pingan.settings
         if config.paths:
@@ -116,8 +117,14 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
         if paths:
             # The sensor saw these files; one withdrawn since gets a ``missing`` ledger
             # row and does not stop the others.
+            # Each file's line goes to the run's log as it is done (what `pingan run`
+            # counts its files and rows from).
             results = ingest_paths(
-                paths, settings, missing_ok=True, landing=landing_folder(settings, system)
+                paths,
+                settings,
+                missing_ok=True,
+                landing=landing_folder(settings, system),
+                progress=Progress.plain(context.log.info),
             )
         else:  # dbt's sources must exist even before the first delivery
             from ingest.schema import ensure_raw_schema
@@ -135,7 +142,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
             f"landing/{system}: {len(paths)} new file(s); "
             + ", ".join(
                 f"{s} {sum(1 for r in results if r.status == s)}"
-                for s in ("loaded", "duplicate", "rejected", "missing")
+                for s in ("loaded", "duplicate", "rejected", "missing", "seen")
             )
         )
         for i, e in enumerate(entities):
