@@ -2,9 +2,11 @@
 
 Each staging model gets two checks from one validation of its suite:
 
-``gx_critical``  blocking: columns and types, keys not null and unique, systematic
-                 time travel. A failure (ERROR) stops ``dbt_marts`` and the publish.
-``gx_warnings``  recorded (WARN): enumerations, ranges, row-count change, business rules.
+``gx_critical``  blocking: columns and types, systematic time travel. A failure
+                 (ERROR) stops ``dbt_marts`` and the publish.
+``gx_warnings``  recorded (WARN): ranges, row-count change, business rules.
+
+Keys and enumerations are dbt tests (staging models and raw sources), not GX rules.
 
 Marts with rate columns get ``gx_rates`` (blocking: rates within [0, 1]).
 Every expectation's outcome is appended to ``quality.check_results`` and the GX
@@ -63,14 +65,14 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                 CRITICAL,
                 asset=model_key(node),
                 blocking=True,
-                description=f"GX suite of {ent_name} (critical): columns, types, keys",
+                description=f"GX suite of {ent_name} (critical): columns, types, time order",
             )
         )
         specs.append(
             dg.AssetCheckSpec(
                 WARNINGS,
                 asset=model_key(node),
-                description=f"GX suite of {ent.name} (warnings): enumerations, ranges, row count",
+                description=f"GX suite of {ent.name} (warnings): ranges, row count, business rules",
             )
         )
 
