@@ -65,7 +65,13 @@ class PinganDbtTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = PinganDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True,
+        # the enumeration and key tests of the raw sources (run by dbt_staging, whose
+        # path selects the sources' yml) are checks of the raw ingest assets
+        enable_source_tests_as_checks=True,
+        enable_code_references=False,
+    )
 )
 
 
