@@ -1041,6 +1041,27 @@ def check_failures(scope: Scope, limit: int = 500) -> pd.DataFrame:
     )
 
 
+def check_details(scope: Scope, limit: int = 5000) -> pd.DataFrame:
+    """Every check of the latest quality run with what it observed (failures first).
+
+    What GX Data Docs would show, read from the snapshot: Data Docs are not built
+    because their pages load their styles and scripts from CDNs (unreadable offline)."""
+    _require_quality(scope)
+    if "check_results" not in quality_tables(scope):
+        return pd.DataFrame()
+    return query(
+        f"""
+        with {_LATEST_RUN}
+        select kind, entity, relation, check_name, column_name, severity, passed,
+               observed_value, unexpected_count, element_count
+        from quality.check_results join latest using (run_id)
+        order by passed, severity = 'critical' desc, entity, check_name
+        limit ?
+        """,
+        [limit],
+    )
+
+
 def quality_results(scope: Scope, name: str, limit: int = 2000) -> pd.DataFrame:
     """Any other table of the ``quality`` schema, failures first when it has a pass/fail column."""
     _require_quality(scope)

@@ -21,9 +21,11 @@ Every expectation carries a severity in its ``meta``:
 ``warning``   worth a look but not blocking (out-of-range numbers, a shrinking
               table, isolated time travel, implausible values).
 
-Results go to ``quality.check_results`` of the working warehouse (published
-with the snapshot for the dashboards) and to GX Data Docs under
-``<data dir>/gx/``.
+Results go to ``quality.check_results`` of the working warehouse, published with
+the snapshot and shown on the dashboards' 数据质量 page. GX's own Data Docs are not
+built: they load Bootstrap, jQuery, Vega and Font Awesome from CDNs, so on a
+government network cut off from the internet (政务内网) they render unstyled with
+empty tables. GX keeps its suites and recent results under ``<data dir>/gx/``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ Severity = Literal["critical", "warning"]
 
 # Tolerance of the row-count expectation: a staging table may not shrink by more than this.
 ROW_COUNT_MAX_DROP = 0.10
-# Validation results kept per suite for the Data Docs (older ones are pruned).
+# Validation results kept per suite under <data dir>/gx (older ones are pruned).
 KEEP_VALIDATIONS = 30
 # Sane floor area of a dwelling (m²): the contract's hard range is wider (1..5000) because
 # it guards parsing; this one flags implausible registrations.
@@ -339,7 +341,7 @@ def _gx_quiet() -> None:
 
 
 class Validator:
-    """A GX file context under ``<data dir>/gx`` that validates DataFrames and builds Data Docs."""
+    """A GX file context under ``<data dir>/gx`` that validates DataFrames (no Data Docs)."""
 
     def __init__(self, data_dir: Path):
         _gx_quiet()
@@ -351,10 +353,6 @@ class Validator:
         self.context = gx.get_context(mode="file", project_root_dir=str(data_dir))
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_or_update_pandas("pingan")
-
-    @property
-    def docs_index(self) -> Path:
-        return self.root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
     def validate(
         self, suite_name: str, frame: pd.DataFrame, rules: Sequence[Rule]
@@ -388,8 +386,8 @@ class Validator:
     def prune(self, keep: int = KEEP_VALIDATIONS) -> int:
         """Drop all but the newest ``keep`` stored results per suite; returns how many went.
 
-        Data Docs render every stored result, so without pruning each build would cost
-        time proportional to the whole history of runs.
+        Every run stores one result per suite: without pruning the store grows with the
+        whole history of runs (the history that matters is in ``quality.check_results``).
         """
         store = self.root / "gx" / "uncommitted" / "validations"
         removed = 0
@@ -400,9 +398,9 @@ class Validator:
                 removed += 1
         return removed
 
-    def build_docs(self) -> None:
+    def finish(self) -> None:
+        """After a run's validations: prune the result store (Data Docs are not built)."""
         self.prune()
-        self.context.build_data_docs()
 
 
 def _fmt(value: Any) -> str:

@@ -170,6 +170,29 @@ with ui.page(
             empty="最近一次运行的校验全部通过。",
             key="dq_failures",
         )
+    with st.expander("全部校验明细（最近一次运行）"):
+        details = data.check_details(scope)
+        if not details.empty:
+            details = details.assign(
+                kind_label=details["kind"].map(KINDS).fillna(details["kind"]),
+                result=details["passed"].map({True: "通过", False: "未通过"}),
+            )
+        ui.table(
+            details,
+            {
+                "kind_label": ("类型", ui.TEXT),
+                "entity": ("数据类别", ui.TEXT),
+                "check_name": ("校验", ui.TEXT),
+                "column_name": ("字段", ui.TEXT),
+                "severity": ("级别", ui.TEXT),
+                "result": ("结果", ui.TEXT),
+                "observed_value": ("观测值", ui.TEXT),
+                "unexpected_count": ("不符合行数", ui.COUNT),
+                "element_count": ("总行数", ui.COUNT),
+            },
+            empty="数据快照中没有校验结果。",
+            key="dq_details",
+        )
     exceptions = data.rental_check_exceptions(scope)
     st.subheader(f"无法用于线索模型学习的核查记录（{fmt.count(len(exceptions))}条）")
     ui.table(

@@ -180,6 +180,17 @@ def test_quality_summary_reads_only_the_latest_run(dash_settings):
     assert failures["check_name"].tolist() == ["between:floor_area_m2"]
 
 
+def test_quality_details_list_every_check_of_the_latest_run_failures_first(dash_settings):
+    """What GX Data Docs showed, on the 数据质量 page (Data Docs need CDNs, see quality)."""
+    details = data.check_details(data.Scope("analyst"))
+    summary = data.check_summary(data.Scope("analyst"))
+    assert len(details) == summary["checks"].sum()
+    assert details.iloc[0]["check_name"] == "between:floor_area_m2"
+    assert not details.iloc[0]["passed"] and details.iloc[1:]["passed"].all()
+    with pytest.raises(data.AccessDenied):
+        data.check_details(data.Scope("district", "崇川区"))
+
+
 def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_path, monkeypatch):
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
     path = tmp_path / "published" / "warehouse.duckdb"

@@ -144,11 +144,13 @@ def test_results_are_stored_in_the_quality_schema(validator, tmp_path: Path) -> 
         "group by all"
     ).fetchall()
     assert rows == [("run-x", "gx", "hotline_tickets", n, True)]
-    validator.build_docs()
-    assert validator.docs_index.exists()
+    validator.finish()
+    # no Data Docs: they link CDNs and stay unstyled and empty offline (the 数据质量 page
+    # shows these results instead; tests/dashboards/test_e2e.py renders it offline)
+    assert not list(validator.root.rglob("*.html"))
 
 
-def test_data_docs_keep_only_recent_results(tmp_path: Path) -> None:
+def test_result_store_keeps_only_recent_results(tmp_path: Path) -> None:
     v = quality.Validator(tmp_path)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     _staging(con, "select 'T1' as ticket_id")

@@ -9,8 +9,8 @@ Each staging model gets two checks from one validation of its suite:
 Keys and enumerations are dbt tests (staging models and raw sources), not GX rules.
 
 Marts with rate columns get ``gx_rates`` (blocking: rates within [0, 1]).
-Every expectation's outcome is appended to ``quality.check_results`` and the GX
-Data Docs under ``<data dir>/gx/`` are rebuilt.
+Every expectation's outcome is appended to ``quality.check_results`` (shown on the
+dashboards' 数据质量 page; GX Data Docs are not built, see orchestration.quality).
 """
 
 from collections.abc import Iterator, Sequence
@@ -96,10 +96,8 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                 all_outcomes += outcomes
                 yield from _results(key, outcomes, selected)
             quality.record(con, context.run.run_id, all_outcomes)
-        validator.build_docs()
-        context.log.info(
-            f"GX staging: {quality.summarise(all_outcomes)[2]}; docs {validator.docs_index}"
-        )
+        validator.finish()
+        context.log.info(f"GX staging: {quality.summarise(all_outcomes)[2]}")
 
     checks: list[dg.AssetChecksDefinition] = [gx_staging]
 
@@ -135,7 +133,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                     all_outcomes += outcomes
                     yield from _results(key, outcomes, selected)
                 quality.record(con, context.run.run_id, all_outcomes)
-            validator.build_docs()
+            validator.finish()
 
         checks.append(gx_marts)
     return checks
