@@ -7,13 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, fmt, reasons, ui
+from ingest.contracts import FILE_STATUS_LABELS
+from ingest.freshness import tolerance_text
 
-STATUS = {
-    "loaded": "已入库",
-    "duplicate": "重复文件",
-    "rejected": "整体拒收",
-    "missing": "文件缺失",
-}
+STATUS = FILE_STATUS_LABELS
 KINDS = {"gx": "数据校验", "freshness": "时效检查"}
 
 
@@ -53,9 +50,7 @@ with ui.page(
         empty="尚无入库记录。",
         key="dq_fresh",
     )
-    st.caption(
-        "时效按各类数据约定的交付周期判断：日更数据36小时内、月更35天内、季更100天内、年更400天内。"
-    )
+    st.caption(f"时效按各类数据约定的交付周期判断：{tolerance_text()}。")
 
     st.subheader("入库台账（最近500个文件）")
     status_label = st.selectbox("状态", ["全部", *STATUS.values()], key="dq_status")

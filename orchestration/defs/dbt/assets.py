@@ -35,14 +35,13 @@ from orchestration.defs.dbt.resources import (
     ensure_manifest,
     manifest_is_stale,
 )
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 
 STAGING_SELECT = "path:models/staging"
 # the lead scoring reads the fitted model (source leads, written by the training asset
 # orchestration/defs/leads): it and everything after it are a third step, dbt_leads
 from orchestration.dbt_build import LEADS_SELECT  # noqa: E402
-
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
 
 
 class PinganDbtTranslator(DagsterDbtTranslator):

@@ -13,21 +13,19 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from ingest.contracts import ENTITIES, SYSTEMS
+from ingest.contracts import (
+    DUPLICATE,
+    ENTITIES,
+    FILE_STATUS_LABELS,
+    LOADED,
+    REJECTED,
+    SYSTEM_LABELS,
+    SYSTEMS,
+)
 from ingest.discovery import display
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.landing import landing_folder, pending_for_run
 from orchestration.resources import PinganResource
-
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
-
-SYSTEM_LABELS = {
-    "hotline": "12345热线",
-    "grid": "网格化管理",
-    "police": "公安",
-    "rental": "出租房屋",
-    "reference": "参考数据",
-    "centre": "指挥中心",
-}
 
 
 def landing_key(system: str) -> dg.AssetKey:
@@ -63,11 +61,11 @@ landing_specs = [
 
 def _metadata(results: list, entity: str) -> dict:
     mine = [r for r in results if r.entity == entity]
-    by_status = {s: [r for r in mine if r.status == s] for s in ("loaded", "duplicate", "rejected")}
+    by_status = {s: [r for r in mine if r.status == s] for s in (LOADED, DUPLICATE, REJECTED)}
     return {
-        "files_loaded": len(by_status["loaded"]),
-        "files_duplicate": len(by_status["duplicate"]),
-        "files_rejected": len(by_status["rejected"]),
+        "files_loaded": len(by_status[LOADED]),
+        "files_duplicate": len(by_status[DUPLICATE]),
+        "files_rejected": len(by_status[REJECTED]),
         "rows_loaded": sum(r.rows_loaded for r in mine),
         "rows_rejected": sum(r.rows_rejected for r in mine),
         "files": dg.MetadataValue.json(
@@ -134,8 +132,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
         context.log.info(
             f"landing/{system}: {len(paths)} new file(s); "
             + ", ".join(
-                f"{s} {sum(1 for r in results if r.status == s)}"
-                for s in ("loaded", "duplicate", "rejected", "missing")
+                f"{s} {sum(1 for r in results if r.status == s)}" for s in FILE_STATUS_LABELS
             )
         )
         for i, e in enumerate(entities):

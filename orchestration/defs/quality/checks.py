@@ -21,6 +21,7 @@ from dagster import AssetCheckExecutionContext
 from ingest.contracts import ENTITIES_BY_NAME
 from orchestration import quality
 from orchestration.defs.dbt.assets import mart_models, model_key, relation, staging_models_by_entity
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 
 CRITICAL = "gx_critical"
@@ -76,9 +77,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
             )
         )
 
-    @dg.multi_asset_check(
-        specs=specs, can_subset=True, name="gx_staging", op_tags={"pingan/warehouse": "write"}
-    )
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="gx_staging", op_tags=WAREHOUSE_TAGS)
     def gx_staging(
         context: AssetCheckExecutionContext, pingan: PinganResource
     ) -> Iterator[dg.AssetCheckResult]:
@@ -116,7 +115,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
             ],
             can_subset=True,
             name="gx_marts",
-            op_tags={"pingan/warehouse": "write"},
+            op_tags=WAREHOUSE_TAGS,
         )
         def gx_marts(
             context: AssetCheckExecutionContext, pingan: PinganResource
