@@ -24,7 +24,15 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
+from ingest.contracts import (
+    DUPLICATE,
+    LOADED,
+    MISSING,
+    REJECTED,
+    SOURCE_TIME_ZONE,
+    Column,
+    Entity,
+)
 from ingest.discovery import Found
 from ingest.discovery import discover as discover_found
 from ingest.isolation import IsolatedReader
@@ -56,8 +64,6 @@ from ingest.pii import (
 from ingest.readers import FileRejected, Records
 from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
-
-MISSING = "missing"  # ledger status of a file that vanished before it could be read
 
 # Expression parsers of the kinds whose columns repeat a few values (run once
 # per distinct value); text-like kinds are cheap and run on every value.
@@ -387,7 +393,7 @@ class Loader:
             found.path,
             None,
             None,
-            "rejected",
+            REJECTED,
             0,
             0,
             0,
@@ -410,8 +416,8 @@ class Loader:
             return self.record_refused(Found(path, f"cannot read file: {exc.strerror or exc}"))
         # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection.
         found = self.con.execute(
-            "select entity from raw.load_ledger where file_sha256 = ? and status = 'loaded' limit 1",
-            [sha],
+            "select entity from raw.load_ledger where file_sha256 = ? and status = ? limit 1",
+            [sha, LOADED],
         ).fetchall()
         prior = found[0] if found else None
         now = shanghai_now()
@@ -421,7 +427,7 @@ class Loader:
                 path,
                 sha,
                 prior[0],
-                "duplicate",
+                DUPLICATE,
                 0,
                 0,
                 0,
@@ -465,7 +471,7 @@ class Loader:
                 path,
                 sha,
                 records.entity.name,
-                "loaded",
+                LOADED,
                 records.rows_read,
                 typed.frame.height,
                 all_rejected.height,
@@ -508,7 +514,7 @@ class Loader:
             path,
             sha,
             exc.entity,
-            "rejected",
+            REJECTED,
             rows.height,
             0,
             rows.height,
@@ -579,9 +585,9 @@ def ingest_paths(
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
     summary = {
         "files": len(results),
-        "loaded": 0,
-        "duplicate": 0,
-        "rejected": 0,
+        LOADED: 0,
+        DUPLICATE: 0,
+        REJECTED: 0,
         MISSING: 0,
         "rows_read": 0,
         "rows_loaded": 0,
