@@ -8,14 +8,17 @@ every page checks the login again itself.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboards import access_log, auth, data, fmt, sessions, ui
 
-st.set_page_config(
-    page_title="平安 · 社会治理数据看板", page_icon=":material/shield:", layout="wide"
-)
+# A local image, not a :material/ icon: Streamlit turns that favicon into a link to
+# Google's font CDN, which an offline government network (政务内网) cannot reach.
+FAVICON = Path(__file__).with_name("static") / "favicon.png"
+st.set_page_config(page_title="平安 · 社会治理数据看板", page_icon=str(FAVICON), layout="wide")
 
 
 def login() -> None:

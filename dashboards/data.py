@@ -31,7 +31,15 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from ingest.contracts import ENTITIES, SOURCE_TIME_ZONE
+from ingest.contracts import (
+    DELIVERED_STATUSES,
+    ENTITIES,
+    ENTITIES_BY_NAME,
+    REJECTED,
+    SOURCE_TIME_ZONE,
+    SYSTEM_LABELS,
+)
+from ingest.freshness import evaluate
 from ingest.settings import Settings, load_settings
 
 STREAMS: dict[str, str] = {
@@ -40,21 +48,6 @@ STREAMS: dict[str, str] = {
     "rental_hazard": "出租房隐患",
 }
 LEVELS: dict[str, str] = {"city": "全市", "district": "区县", "street": "街道(镇)"}
-SYSTEM_LABELS: dict[str, str] = {
-    "hotline": "12345热线",
-    "grid": "网格化管理",
-    "police": "公安",
-    "rental": "出租房屋",
-    "reference": "参考数据",
-    "centre": "指挥中心",
-}
-# How long after the last delivery a source counts as late, by expected cadence (hours).
-CADENCE_TOLERANCE_HOURS = {
-    "daily": 36,
-    "monthly": 24 * 35,
-    "quarterly": 24 * 100,
-    "yearly": 24 * 400,
-}
 CONFIG_FILE = Path(__file__).with_name("config.toml")
 
 
@@ -874,7 +867,6 @@ def alert_indicators(scope: Scope) -> list[str]:
 # ---------------------------------------------------------------- data quality
 
 _SYSTEM_OF = {e.name: e.system for e in ENTITIES}
-_CADENCE_OF = {e.name: e.cadence for e in ENTITIES}
 
 
 def _require_quality(scope: Scope) -> None:
@@ -886,31 +878,37 @@ def source_freshness(now: datetime | None = None) -> pd.DataFrame:
     """Per source system: last delivery, its age, files and rows, and whether it is late
     (at ``now``, default the present; a bulletin asks as of its snapshot).
 
-    Freshness is metadata about deliveries, not district rows, so every role sees it."""
+    Lateness is ``ingest.freshness.evaluate``, the rule Dagster's freshness checks apply,
+    on the same last deliveries (loaded or duplicate files), now. Freshness is metadata
+    about deliveries, not district rows, so every role sees it."""
     ledger = table("load_ledger")
     if ledger is None:
         return pd.DataFrame()
     df = query(
         f"""
-        select entity, max(ingested_at) as last_delivery,
+        select entity,
+               max(ingested_at) filter (list_contains(?, status)) as last_delivery,
                count(*) as files,
-               count(*) filter (status = 'rejected') as files_rejected,
+               count(*) filter (status = ?) as files_rejected,
                sum(rows_loaded) as rows_loaded,
                sum(rows_rejected) as rows_rejected
         from {ledger}
         where entity is not null
         group by entity
-        """
+        """,
+        [list(DELIVERED_STATUSES), REJECTED],
     )
     if df.empty:
         return df
     df["system"] = df["entity"].map(_SYSTEM_OF).fillna("未知")
-    df["tolerance_hours"] = df["entity"].map(
-        lambda e: CADENCE_TOLERANCE_HOURS.get(_CADENCE_OF.get(e, "daily"), 36)
-    )
     now = now or now_local()
-    df["age_hours"] = (now - pd.to_datetime(df["last_delivery"])).dt.total_seconds() / 3600
-    df["late"] = df["age_hours"] > df["tolerance_hours"]
+    last = pd.to_datetime(df["last_delivery"])
+    df["age_hours"] = (now - last).dt.total_seconds() / 3600
+    df["late"] = [
+        e not in ENTITIES_BY_NAME
+        or not evaluate(ENTITIES_BY_NAME[e], None if pd.isna(t) else t.to_pydatetime(), now).passed
+        for e, t in zip(df["entity"], last, strict=True)
+    ]
     agg = (
         df.groupby("system")
         .agg(
@@ -1036,6 +1034,27 @@ def check_failures(scope: Scope, limit: int = 500) -> pd.DataFrame:
         from quality.check_results join latest using (run_id)
         where not passed
         order by severity = 'critical' desc, entity, check_name
+        limit ?
+        """,
+        [limit],
+    )
+
+
+def check_details(scope: Scope, limit: int = 5000) -> pd.DataFrame:
+    """Every check of the latest quality run with what it observed (failures first).
+
+    What GX Data Docs would show, read from the snapshot: Data Docs are not built
+    because their pages load their styles and scripts from CDNs (unreadable offline)."""
+    _require_quality(scope)
+    if "check_results" not in quality_tables(scope):
+        return pd.DataFrame()
+    return query(
+        f"""
+        with {_LATEST_RUN}
+        select kind, entity, relation, check_name, column_name, severity, passed,
+               observed_value, unexpected_count, element_count
+        from quality.check_results join latest using (run_id)
+        order by passed, severity = 'critical' desc, entity, check_name
         limit ?
         """,
         [limit],

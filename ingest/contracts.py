@@ -35,6 +35,7 @@ whatever the session time zone of the reading client is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 Kind = Literal[
@@ -943,6 +944,48 @@ ENTITIES: tuple[Entity, ...] = (
 
 ENTITIES_BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}
 SYSTEMS: tuple[str, ...] = ("hotline", "grid", "police", "rental", "reference", "centre")
+# How each source system is named to users (dashboards, Dagster descriptions).
+SYSTEM_LABELS: dict[str, str] = {
+    "hotline": "12345热线",
+    "grid": "网格化管理",
+    "police": "公安",
+    "rental": "出租房屋",
+    "reference": "参考数据",
+    "centre": "指挥中心",
+}
+# Statuses of a delivered file in raw.load_ledger, with their names on the dashboards.
+LOADED, DUPLICATE, REJECTED, MISSING = "loaded", "duplicate", "rejected", "missing"
+FILE_STATUS_LABELS: dict[str, str] = {
+    LOADED: "已入库",
+    DUPLICATE: "重复文件",
+    REJECTED: "整体拒收",
+    MISSING: "文件缺失",
+}
+# The files that count as a delivery of their entity (for freshness): read, recognised.
+DELIVERED_STATUSES: tuple[str, ...] = (LOADED, DUPLICATE)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a source delivers, and the grace it gets before it counts as late."""
+
+    interval: timedelta
+    grace: timedelta
+    label: str  # how the dashboards name it
+
+    @property
+    def allowed(self) -> timedelta:
+        return self.interval + self.grace
+
+
+# Entity.cadence names one of these. The freshness checks of Dagster and the 数据质量
+# page both evaluate them (ingest.freshness.evaluate).
+CADENCES: dict[str, Cadence] = {
+    "daily": Cadence(timedelta(days=1), timedelta(hours=12), "日更"),
+    "monthly": Cadence(timedelta(days=31), timedelta(days=5), "月更"),
+    "quarterly": Cadence(timedelta(days=92), timedelta(days=15), "季更"),
+    "yearly": Cadence(timedelta(days=366), timedelta(days=60), "年更"),
+}
 
 # Columns every raw table carries besides its data columns.
 LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -990,7 +1033,11 @@ def validate_declarations() -> list[str]:
             problems.append(f"{ent.name}: version column is not a column")
         if ent.system not in SYSTEMS:
             problems.append(f"{ent.name}: unknown system {ent.system}")
+        if ent.cadence not in CADENCES:
+            problems.append(f"{ent.name}: unknown cadence {ent.cadence}")
         for c in ent.columns:
             if c.kind == "enum" and not c.values:
                 problems.append(f"{ent.name}.{c.canonical}: enum without values")
+    if set(SYSTEM_LABELS) != set(SYSTEMS):
+        problems.append("SYSTEM_LABELS must name every system in SYSTEMS")
     return problems

@@ -62,17 +62,19 @@ def _table(ent: Entity) -> dict[str, Any]:
             if name in enum_values:
                 meta["values"] = list(enum_values[name])
         col = _column(name, typ, description, meta)
+        tests: list[Any] = []
+        if name in ent.key and ent.column(name).required:
+            # ingest rejects rows without their key; this guards raw against any other writer
+            tests.append("not_null")
         if name in enum_values:
-            # Ingest keeps unknown values (and warns in raw.row_warnings); staging maps
-            # them to NULL. Here they are reported as warnings, never failures.
-            col["data_tests"] = [
-                {
-                    "accepted_values": {
-                        "arguments": {"values": list(enum_values[name])},
-                        "config": {"severity": "warn"},
-                    }
-                }
-            ]
+            # The one value check of an enumeration, on raw: ingest keeps unknown values
+            # (and warns in raw.row_warnings), staging maps them to NULL, after which no
+            # value test can see them. Any warns; beyond a tolerated share it fails.
+            tests.append(
+                {"out_of_contract_share": {"arguments": {"values": list(enum_values[name])}}}
+            )
+        if tests:
+            col["data_tests"] = tests
         columns.append(col)
     return {
         "name": ent.name,
@@ -113,7 +115,8 @@ def staging_model_name(ent: Entity) -> str:
 
 def _staging_model(ent: Entity) -> dict[str, Any]:
     lineage = {name: desc for name, _, desc in LINEAGE_COLUMNS if name != "_extra"}
-    enum_values = {c.canonical: list(c.values) for c in ent.columns if c.kind == "enum"}
+    # Keys are tested here, after the newest version per key was chosen (raw holds every
+    # version); enumerations are tested on the sources, before staging NULLs them.
     columns: list[dict[str, Any]] = []
     for name, _typ, description in ent.stored_columns():
         col: dict[str, Any] = {"name": name, "description": description}
@@ -122,8 +125,6 @@ def _staging_model(ent: Entity) -> dict[str, Any]:
             tests += ["unique", "not_null"]
         elif name in ent.key and ent.column(name).required:
             tests.append("not_null")
-        if name in enum_values:
-            tests.append({"accepted_values": {"arguments": {"values": enum_values[name]}}})
         if tests:
             col["data_tests"] = tests
         columns.append(col)

@@ -32,7 +32,15 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
+from ingest.contracts import (
+    DUPLICATE,
+    LOADED,
+    MISSING,
+    REJECTED,
+    SOURCE_TIME_ZONE,
+    Column,
+    Entity,
+)
 from ingest.discovery import Found, display
 from ingest.discovery import discover as discover_found
 from ingest.isolation import IsolatedReader
@@ -66,7 +74,6 @@ from ingest.readers import FileRejected, Records
 from ingest.schema import ensure_raw_schema, raw_table_columns
 from ingest.settings import Settings
 
-MISSING = "missing"  # ledger status of a file that vanished before it could be read
 # Not a ledger status: the result of a file the ledger already records (same path, same
 # bytes), for which nothing is written.
 SEEN = "seen"
@@ -526,13 +533,13 @@ class Loader:
             [found.stored_path, found.refusal],
         ).fetchall()
         if again:
-            return self._seen(found.name, found.stored_path, None, None, "rejected")
+            return self._seen(found.name, found.stored_path, None, None, REJECTED)
         self.con.begin()
         result = self._ledger(
             found.path,
             None,
             None,
-            "rejected",
+            REJECTED,
             0,
             0,
             0,
@@ -578,9 +585,9 @@ class Loader:
             # The file's own earlier row (same path, same bytes) first, then a loaded one.
             found = self.con.execute(
                 "select file_path = ? as same_path, entity, status from raw.load_ledger "
-                "where file_sha256 = ? and (file_path = ? or status = 'loaded') "
+                "where file_sha256 = ? and (file_path = ? or status = ?) "
                 "order by same_path desc, delivery_seq limit 1",
-                [str(path), sha, str(path)],
+                [str(path), sha, str(path), LOADED],
             ).fetchall()
             prior = found[0] if found else None
             if prior is not None and prior[0]:
@@ -612,7 +619,7 @@ class Loader:
             path,
             sha,
             entity,
-            "duplicate",
+            DUPLICATE,
             0,
             0,
             0,
@@ -661,7 +668,7 @@ class Loader:
                 path,
                 sha,
                 records.entity.name,
-                "loaded",
+                LOADED,
                 records.rows_read,
                 typed.frame.height,
                 all_rejected.height,
@@ -708,7 +715,7 @@ class Loader:
             path,
             sha,
             exc.entity,
-            "rejected",
+            REJECTED,
             rows.height,
             0,
             rows.height,
@@ -816,9 +823,9 @@ def ingest_paths(
 def ledger_summary(results: Sequence[FileResult]) -> dict[str, int]:
     summary = {
         "files": len(results),
-        "loaded": 0,
-        "duplicate": 0,
-        "rejected": 0,
+        LOADED: 0,
+        DUPLICATE: 0,
+        REJECTED: 0,
         MISSING: 0,
         SEEN: 0,
         "rows_read": 0,

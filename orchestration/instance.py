@@ -7,16 +7,19 @@ from pathlib import Path
 
 from ingest.settings import Settings
 
-# Runs that write the warehouse are queued one at a time (DuckDB: one writing process);
-# telemetry is off (the machine has no network).
-DAGSTER_YAML = """\
+# Runs that write the warehouse carry this tag (jobs, sensors) and their ops carry it as
+# an op tag; the instance queues them one at a time (DuckDB: one writing process).
+WAREHOUSE_TAG = "pingan/warehouse"
+WAREHOUSE_TAGS = {WAREHOUSE_TAG: "write"}
+# Telemetry is off (the machine has no network).
+DAGSTER_YAML = f"""\
 # Written by orchestration.instance: Pingan's Dagster instance settings.
 telemetry:
   enabled: false
 concurrency:
   runs:
     tag_concurrency_limits:
-      - key: "pingan/warehouse"
+      - key: "{WAREHOUSE_TAG}"
         limit: 1
 """
 

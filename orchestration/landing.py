@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.contracts import REJECTED
 from ingest.discovery import Found, walk
 from ingest.settings import Settings
 
@@ -138,7 +139,7 @@ def refused_keys(settings: Settings, read_only: bool = True) -> set[tuple[str, s
     return _ledger_pairs(
         settings,
         "select distinct file_path, reason from raw.load_ledger "
-        "where file_sha256 is null and status = 'rejected'",
+        f"where file_sha256 is null and status = '{REJECTED}'",
         read_only,
     )
 

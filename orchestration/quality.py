@@ -7,17 +7,25 @@ types are validated on the DuckDB catalog itself (a small "schema frame" of
 expected vs actual type per column), because pandas dtypes of nullable columns
 do not say what the warehouse stores.
 
+Each check lives in one layer: dbt tests the keys (on the staging models, after
+the newest version per key is chosen) and the share of out-of-contract
+enumeration values (on the raw sources, before staging turns them into NULL);
+these suites check volumes, types, ranges and business rules (time order,
+plausible values).
+
 Every expectation carries a severity in its ``meta``:
 
 ``critical``  the data is unusable downstream (missing columns, wrong types,
-              null or duplicate keys, rates outside [0, 1], systematic time
-              travel). A failure blocks the downstream marts and the publish.
-``warning``   worth a look but not blocking (unknown enumeration values,
-              out-of-range numbers, a shrinking table, isolated time travel).
+              rates outside [0, 1], systematic time travel). A failure blocks
+              the downstream marts and the publish.
+``warning``   worth a look but not blocking (out-of-range numbers, a shrinking
+              table, isolated time travel, implausible values).
 
-Results go to ``quality.check_results`` of the working warehouse (published
-with the snapshot for the dashboards) and to GX Data Docs under
-``<data dir>/gx/``.
+Results go to ``quality.check_results`` of the working warehouse, published with
+the snapshot and shown on the dashboards' 数据质量 page. GX's own Data Docs are not
+built: they load Bootstrap, jQuery, Vega and Font Awesome from CDNs, so on a
+government network cut off from the internet (政务内网) they render unstyled with
+empty tables. GX keeps its suites and recent results under ``<data dir>/gx/``.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +51,7 @@ Severity = Literal["critical", "warning"]
 
 # Tolerance of the row-count expectation: a staging table may not shrink by more than this.
 ROW_COUNT_MAX_DROP = 0.10
-# Validation results kept per suite for the Data Docs (older ones are pruned).
+# Validation results kept per suite under <data dir>/gx (older ones are pruned).
 KEEP_VALIDATIONS = 30
 # Sane floor area of a dwelling (m²): the contract's hard range is wider (1..5000) because
 # it guards parsing; this one flags implausible registrations.
@@ -165,102 +173,101 @@ def expected_types(ent: Entity) -> dict[str, str]:
     return {name: typ for name, typ, _ in ent.stored_columns()}
 
 
-def business_rules(ent: Entity, present: set[str]) -> list[Rule]:
-    """Hand-written business expectations (time order, sane ranges) for one entity."""
+@dataclass(frozen=True)
+class TimeOrder:
+    """``later`` is not before ``earlier`` on at least ``mostly`` of the rows of ``entity``."""
+
+    entity: str
+    later: str
+    earlier: str
+    severity: Severity
+    mostly: float
+
+
+@dataclass(frozen=True)
+class SaneRange:
+    """A plausibility range, narrower than the contract's hard range (which guards parsing)."""
+
+    entity: str
+    column: str
+    low: float
+    high: float
+    mostly: float
+
+
+# The hand-written business expectations, each bound to its entity: a rule whose column
+# disappears from the staging model fails (GX reports the missing column) instead of
+# being dropped. tests/orchestration/test_quality.py checks every column is in the contract.
+# A closing time before the opening time is a systematic defect when it is common
+# (critical beyond 1 %), an isolated data-entry slip otherwise.
+TIME_ORDER: tuple[TimeOrder, ...] = (
+    TimeOrder("hotline_tickets", "closed_at", "received_at", "critical", 0.99),
+    TimeOrder("hotline_tickets", "dispatched_at", "received_at", "warning", 1.0),
+    TimeOrder("grid_events", "closed_at", "reported_at", "critical", 0.99),
+    TimeOrder("police_cases", "solved_at", "occurred_at", "warning", 1.0),
+    TimeOrder("police_cases", "filed_at", "occurred_at", "warning", 1.0),
+    TimeOrder("police_floating_population", "deregistered_at", "registered_at", "warning", 1.0),
+    TimeOrder("rental_houses", "lease_end", "lease_start", "warning", 1.0),
+    TimeOrder("rental_hazards", "fixed_at", "found_at", "warning", 1.0),
+)
+# Sane floor area of a dwelling (m²): the contract's hard range is wider (1..5000).
+SANE_RANGES: tuple[SaneRange, ...] = (
+    SaneRange("rental_houses", "floor_area_m2", *SANE_FLOOR_AREA, mostly=0.99),
+)
+
+
+def business_rules(ent: Entity) -> list[Rule]:
+    """The hand-written business expectations (time order, sane ranges) declared for ``ent``."""
     import great_expectations.expectations as gxe
 
     rules: list[Rule] = []
-
-    def after(later: str, earlier: str, severity: Severity, mostly: float) -> None:
-        if {later, earlier} <= present:
-            name = f"{later}_not_before_{earlier}"
-            rules.append(
-                Rule(
-                    name,
-                    severity,
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A=later,
-                        column_B=earlier,
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        mostly=mostly,
-                        meta=_meta(name, severity),
-                    ),
-                    (later, earlier),
-                )
-            )
-
-    # A closing time before the opening time is a systematic defect when it is common
-    # (critical beyond 1 %), an isolated data-entry slip otherwise.
-    after("closed_at", "received_at", "critical", 0.99)
-    after("closed_at", "reported_at", "critical", 0.99)
-    after("dispatched_at", "received_at", "warning", 1.0)
-    after("solved_at", "occurred_at", "warning", 1.0)
-    after("filed_at", "occurred_at", "warning", 1.0)
-    after("fixed_at", "found_at", "warning", 1.0)
-    after("deregistered_at", "registered_at", "warning", 1.0)
-    after("lease_end", "lease_start", "warning", 1.0)
-    if "floor_area_m2" in present:
-        lo, hi = SANE_FLOOR_AREA
+    for t in (t for t in TIME_ORDER if t.entity == ent.name):
+        name = f"{t.later}_not_before_{t.earlier}"
         rules.append(
             Rule(
-                "floor_area_sane",
+                name,
+                t.severity,
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=t.later,
+                    column_B=t.earlier,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                    mostly=t.mostly,
+                    meta=_meta(name, t.severity),
+                ),
+                (t.later, t.earlier),
+            )
+        )
+    for r in (r for r in SANE_RANGES if r.entity == ent.name):
+        name = f"{r.column.removesuffix('_m2')}_sane"
+        rules.append(
+            Rule(
+                name,
                 "warning",
                 gxe.ExpectColumnValuesToBeBetween(
-                    column="floor_area_m2",
-                    min_value=lo,
-                    max_value=hi,
-                    mostly=0.99,
-                    meta=_meta("floor_area_sane", "warning"),
+                    column=r.column,
+                    min_value=r.low,
+                    max_value=r.high,
+                    mostly=r.mostly,
+                    meta=_meta(name, "warning"),
                 ),
-                ("floor_area_m2",),
+                (r.column,),
             )
         )
     return rules
 
 
-def staging_rules(ent: Entity, present: set[str], previous_rows: int | None) -> list[Rule]:
-    """The data expectations of a staging model, derived from the entity's contract."""
+def staging_rules(ent: Entity, previous_rows: int | None) -> list[Rule]:
+    """The GX expectations of a staging model: volume, ranges and business rules.
+
+    Keys (not null, unique) are dbt tests of the staging models and enumerations dbt
+    tests of the raw sources (ingest.dbt_sources): each check lives in one layer. Every
+    rule is kept whether or not its column is present: a missing column fails the rule.
+    """
     import great_expectations.expectations as gxe
 
     rules: list[Rule] = []
-    key = [k for k in ent.key if k in present]
-    for k in key:
-        if ent.column(k).required:
-            name = f"not_null:{k}"
-            rules.append(
-                Rule(
-                    name,
-                    "critical",
-                    gxe.ExpectColumnValuesToNotBeNull(column=k, meta=_meta(name, "critical")),
-                    (k,),
-                )
-            )
-    if key:
-        name = "unique_key:" + ",".join(key)
-        exp: Expectation
-        if len(key) == 1:
-            exp = gxe.ExpectColumnValuesToBeUnique(column=key[0], meta=_meta(name, "critical"))
-        else:
-            exp = gxe.ExpectCompoundColumnsToBeUnique(column_list=key, meta=_meta(name, "critical"))
-        rules.append(Rule(name, "critical", exp, tuple(key)))
     for col in ent.columns:
-        if col.canonical not in present:
-            continue
-        if col.kind == "enum" and col.values:
-            name = f"accepted_values:{col.canonical}"
-            rules.append(
-                Rule(
-                    name,
-                    "warning",
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=col.canonical,
-                        value_set=list(col.values),
-                        meta=_meta(name, "warning"),
-                    ),
-                    (col.canonical,),
-                )
-            )
         if col.minimum is not None or col.maximum is not None:
             name = f"range:{col.canonical}"
             rules.append(
@@ -286,7 +293,7 @@ def staging_rules(ent: Entity, present: set[str], previous_rows: int | None) -> 
             ),
         )
     )
-    rules.extend(business_rules(ent, present))
+    rules.extend(business_rules(ent))
     return rules
 
 
@@ -334,7 +341,7 @@ def _gx_quiet() -> None:
 
 
 class Validator:
-    """A GX file context under ``<data dir>/gx`` that validates DataFrames and builds Data Docs."""
+    """A GX file context under ``<data dir>/gx`` that validates DataFrames (no Data Docs)."""
 
     def __init__(self, data_dir: Path):
         _gx_quiet()
@@ -346,10 +353,6 @@ class Validator:
         self.context = gx.get_context(mode="file", project_root_dir=str(data_dir))
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_or_update_pandas("pingan")
-
-    @property
-    def docs_index(self) -> Path:
-        return self.root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
     def validate(
         self, suite_name: str, frame: pd.DataFrame, rules: Sequence[Rule]
@@ -383,8 +386,8 @@ class Validator:
     def prune(self, keep: int = KEEP_VALIDATIONS) -> int:
         """Drop all but the newest ``keep`` stored results per suite; returns how many went.
 
-        Data Docs render every stored result, so without pruning each build would cost
-        time proportional to the whole history of runs.
+        Every run stores one result per suite: without pruning the store grows with the
+        whole history of runs (the history that matters is in ``quality.check_results``).
         """
         store = self.root / "gx" / "uncommitted" / "validations"
         removed = 0
@@ -395,9 +398,9 @@ class Validator:
                 removed += 1
         return removed
 
-    def build_docs(self) -> None:
+    def finish(self) -> None:
+        """After a run's validations: prune the result store (Data Docs are not built)."""
         self.prune()
-        self.context.build_data_docs()
 
 
 def _fmt(value: Any) -> str:
@@ -482,8 +485,9 @@ def validate_staging(
     expected = expected_types(ent)
     schema_df = schema_frame(con, relation, expected)
     present = set(schema_df.loc[schema_df.actual_type != "(missing)", "column_name"])
-    rules = staging_rules(ent, present, previous_row_count(con, ent.name, run_id))
-    needed = sorted({c for r in rules for c in r.columns})
+    rules = staging_rules(ent, previous_row_count(con, ent.name, run_id))
+    # only the columns that exist are read: a rule on a missing one fails in GX
+    needed = sorted({c for r in rules for c in r.columns} & present)
     cols = ", ".join(f'"{c}"' for c in needed) or "1 as _none"
     frame = con.execute(f"select {cols} from {relation}").df()
     outcomes = to_outcomes(
@@ -501,7 +505,17 @@ def validate_staging(
                 )[:500],
             }
         )
-    outcomes += to_outcomes(ent.name, relation, validator.validate(ent.name, frame, rules))
+    checked = to_outcomes(ent.name, relation, validator.validate(ent.name, frame, rules))
+    # GX fails a rule whose column is missing with an opaque result: say which column
+    missing = {r.name: [c for c in r.columns if c not in present] for r in rules}
+    outcomes += [
+        replace(
+            o, passed=False, observed_value=f"column missing from {relation}: {', '.join(gone)}"
+        )
+        if (gone := missing.get(o.check_name))
+        else o
+        for o in checked
+    ]
     return outcomes
 
 

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ingest.contracts import DUPLICATE, LOADED, REJECTED
 from ingest.progress import Progress
 from ingest.settings import Settings
 
@@ -74,7 +75,7 @@ def summarise(result, seconds: float) -> RunSummary:
         key = mat.asset_key
         md = {k: v.value for k, v in mat.metadata.items()}
         if key.path[0] == "raw":
-            for status in ("loaded", "duplicate", "rejected"):
+            for status in (LOADED, DUPLICATE, REJECTED):
                 s.files[status] += int(md.get(f"files_{status}", 0))
             s.files["rejected"] += int(md.get("files_unrecognised", 0))
             s.files["missing"] += int(md.get("files_missing", 0))

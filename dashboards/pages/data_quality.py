@@ -7,13 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data, fmt, reasons, ui
+from ingest.contracts import FILE_STATUS_LABELS
+from ingest.freshness import tolerance_text
 
-STATUS = {
-    "loaded": "已入库",
-    "duplicate": "重复文件",
-    "rejected": "整体拒收",
-    "missing": "文件缺失",
-}
+STATUS = FILE_STATUS_LABELS
 KINDS = {"gx": "数据校验", "freshness": "时效检查"}
 
 
@@ -53,9 +50,7 @@ with ui.page(
         empty="尚无入库记录。",
         key="dq_fresh",
     )
-    st.caption(
-        "时效按各类数据约定的交付周期判断：日更数据36小时内、月更35天内、季更100天内、年更400天内。"
-    )
+    st.caption(f"时效按各类数据约定的交付周期判断：{tolerance_text()}。")
 
     st.subheader("入库台账（最近500个文件）")
     status_label = st.selectbox("状态", ["全部", *STATUS.values()], key="dq_status")
@@ -169,6 +164,29 @@ with ui.page(
             },
             empty="最近一次运行的校验全部通过。",
             key="dq_failures",
+        )
+    with st.expander("全部校验明细（最近一次运行）"):
+        details = data.check_details(scope)
+        if not details.empty:
+            details = details.assign(
+                kind_label=details["kind"].map(KINDS).fillna(details["kind"]),
+                result=details["passed"].map({True: "通过", False: "未通过"}),
+            )
+        ui.table(
+            details,
+            {
+                "kind_label": ("类型", ui.TEXT),
+                "entity": ("数据类别", ui.TEXT),
+                "check_name": ("校验", ui.TEXT),
+                "column_name": ("字段", ui.TEXT),
+                "severity": ("级别", ui.TEXT),
+                "result": ("结果", ui.TEXT),
+                "observed_value": ("观测值", ui.TEXT),
+                "unexpected_count": ("不符合行数", ui.COUNT),
+                "element_count": ("总行数", ui.COUNT),
+            },
+            empty="数据快照中没有校验结果。",
+            key="dq_details",
         )
     exceptions = data.rental_check_exceptions(scope)
     st.subheader(f"无法用于线索模型学习的核查记录（{fmt.count(len(exceptions))}条）")

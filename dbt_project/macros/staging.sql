@@ -5,7 +5,8 @@
     - the newest version of each key: highest version column (when the entity has one),
       ties broken by the later delivery (_delivery_seq), then the later row (_row_number);
     - enumerations cleaned: trimmed, values outside the contract become NULL (ingest has
-      already recorded them in raw.row_warnings and the source tests warn about them);
+      already recorded them in raw.row_warnings and the source test out_of_contract_share
+      measures their share on raw, where they are still visible);
     - the lineage columns that say where the winning version came from.
 -#}
 {% macro staging_newest(source_name, table_name) -%}

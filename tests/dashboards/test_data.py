@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -120,6 +121,40 @@ def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_set
     assert fresh["late_entities"].all()  # the synthetic deliveries are weeks old
 
 
+def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, monkeypatch):
+    """One rule (ingest.freshness.evaluate): 35.5 days after the last deliveries a daily
+    source is late and a monthly one is not, on the page as in Dagster's checks."""
+    from ingest.contracts import ENTITIES_BY_NAME
+    from orchestration import freshness
+
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    path = tmp_path / "published" / "warehouse.duckdb"
+    build_snapshot(path)
+    con = duckdb.connect(str(path))
+    try:  # a monthly source delivered with the last daily files
+        now = con.execute("select max(ingested_at) from raw.load_ledger").fetchone()[0]
+        con.execute(
+            "insert into raw.load_ledger by name select 'ind.xlsx' as file_name, "
+            "'reference_indicators' as entity, 'loaded' as status, 10 as rows_read, "
+            "10 as rows_loaded, 0 as rows_rejected, ? as ingested_at, 99 as delivery_seq",
+            [now],
+        )
+        now += timedelta(days=35.5)
+        dagster = freshness.evaluate_all(con, now)
+        delivered = set(freshness.last_deliveries(con))
+    finally:
+        con.close()
+    monkeypatch.setattr(data, "now_local", lambda: now)
+    page = data.source_freshness().set_index("system")["late_entities"].to_dict()
+    late_by_system: dict[str, int] = {}
+    for name in delivered:
+        system = ENTITIES_BY_NAME[name].system
+        late_by_system[system] = late_by_system.get(system, 0) + (not dagster[name].passed)
+    assert {s: page[s] for s in late_by_system} == late_by_system
+    cadences = {ENTITIES_BY_NAME[n].cadence: dagster[n].passed for n in delivered}
+    assert cadences.get("daily") is False and cadences.get("monthly") is True, cadences
+
+
 def test_a_new_publish_is_read_at_the_next_query(tmp_path, monkeypatch):
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
     path = tmp_path / "published" / "warehouse.duckdb"
@@ -178,6 +213,17 @@ def test_quality_summary_reads_only_the_latest_run(dash_settings):
     assert summary.loc["rental_houses", "failed_warning"] == 1
     failures = data.check_failures(data.Scope("analyst"))
     assert failures["check_name"].tolist() == ["between:floor_area_m2"]
+
+
+def test_quality_details_list_every_check_of_the_latest_run_failures_first(dash_settings):
+    """What GX Data Docs showed, on the 数据质量 page (Data Docs need CDNs, see quality)."""
+    details = data.check_details(data.Scope("analyst"))
+    summary = data.check_summary(data.Scope("analyst"))
+    assert len(details) == summary["checks"].sum()
+    assert details.iloc[0]["check_name"] == "between:floor_area_m2"
+    assert not details.iloc[0]["passed"] and details.iloc[1:]["passed"].all()
+    with pytest.raises(data.AccessDenied):
+        data.check_details(data.Scope("district", "崇川区"))
 
 
 def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_path, monkeypatch):

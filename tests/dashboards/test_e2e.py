@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -172,3 +173,53 @@ def test_a_deep_link_to_a_lead_survives_the_login(server, page, dash_settings):
     page.get_by_role("button", name="登录", exact=True).click()
     browser.wait_rendered(page, "线索详情")
     assert lead in body_text(page)
+
+
+def _cut_off(context, base_url: str) -> list[str]:
+    """Abort every request that is not to the served app (an offline 政务内网); the refused."""
+    served = urlparse(base_url).netloc
+    refused: list[str] = []
+
+    def handle(route) -> None:
+        url = route.request.url
+        if urlparse(url).netloc == served or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    context.route("**/*", handle)
+    return refused
+
+
+_LINKED = """() => [...document.querySelectorAll('link[href], script[src], img[src], iframe[src]')]
+    .map(e => e.href || e.src)"""
+
+
+def test_every_page_renders_styled_and_filled_with_the_network_cut_off(server, chromium):
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    refused = _cut_off(context, server)
+    pg = context.new_page()
+    try:
+        browser.login(pg, server, "leader", PASSWORDS["leader"])
+        served = urlparse(server).netloc
+        for title in browser.PAGES:
+            browser.open_page(pg, title)
+            text = body_text(pg)
+            for expected in KEY_CONTENT[title]:
+                assert expected in text, f"{title}: {expected!r} missing offline"
+            pg.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=10_000)
+            assert_no_exception(pg)
+            external = [u for u in pg.evaluate(_LINKED) if urlparse(u).netloc not in ("", served)]
+            assert external == [], f"{title} links outside the served app: {external}"
+        # the quality results GX Data Docs used to show: tables filled, page styled
+        browser.open_page(pg, "数据质量")
+        assert pg.locator('[data-testid="stDataFrame"]').count() >= 5
+        sidebar = pg.evaluate(
+            "getComputedStyle(document.querySelector('[data-testid=stSidebar]')).backgroundColor"
+        )
+        assert sidebar not in ("", "rgba(0, 0, 0, 0)", "transparent"), sidebar
+        pg.screenshot(path=str(ARTIFACTS / "offline_数据质量.png"), full_page=True)
+        assert refused == [], f"pages asked the internet for: {sorted(set(refused))[:5]}"
+    finally:
+        context.close()

@@ -71,3 +71,43 @@ def test_one_staging_model_per_entity_named_by_system() -> None:
     for ent in ENTITIES:
         sql = PROJECT_DIR / "models" / "staging" / ent.system / f"{staging_model_name(ent)}.sql"
         assert f"staging_newest('{ent.system}', '{ent.name}')" in sql.read_text(encoding="utf-8")
+
+
+def _generated(suffix: str, key: str) -> dict[str, dict]:
+    out = {}
+    for path, text in generated_files().items():
+        if path.name.endswith(suffix):
+            doc = yaml.safe_load(text)
+            for item in doc[key]:
+                for table in item.get("tables", [item]):
+                    out[table["name"]] = table
+    return out
+
+
+def test_each_check_is_generated_in_one_layer() -> None:
+    """Enumerations (by share) and required keys on raw; keys again after dedup on staging."""
+    sources = _generated("__sources.yml", "sources")
+    models = _generated("__models.yml", "models")
+    for ent in ENTITIES:
+        raw = {c["name"]: c.get("data_tests", []) for c in sources[ent.name]["columns"]}
+        stg = {
+            c["name"]: c.get("data_tests", []) for c in models[staging_model_name(ent)]["columns"]
+        }
+        for col in ent.columns:
+            if col.kind == "enum":
+                assert raw[col.canonical] == [
+                    {"out_of_contract_share": {"arguments": {"values": list(col.values)}}}
+                ]
+            if col.canonical in stg:
+                assert not any(
+                    isinstance(t, dict) and "accepted_values" in t for t in stg[col.canonical]
+                ), f"{ent.name}.{col.canonical}: enumerations are tested on raw only"
+        for k in ent.key:
+            if ent.column(k).required:
+                assert "not_null" in raw[k]
+                assert "not_null" in stg[k]
+        if len(ent.key) == 1:
+            assert "unique" in stg[ent.key[0]]
+        else:
+            tests = models[staging_model_name(ent)]["data_tests"]
+            assert tests == [{"unique_combination": {"arguments": {"columns": list(ent.key)}}}]

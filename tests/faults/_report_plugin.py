@@ -247,7 +247,7 @@ ROWS: dict[str, tuple[str, str]] = {
         "an officer is refused the index when the config does not publish it city-wide",
     ),
     "test_no_clear_id_or_mobile_number_in_anything_pingan_writes": (
-        "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 文档/Dagster 存储)",
+        "扫描 Pingan 写出的一切 (仓库/快照/日志/GX 结果/Dagster 存储)",
         "no clear ID number or mobile number from the sample is found",
     ),
     "test_the_file_scan_finds_a_planted_leak": (

@@ -49,6 +49,10 @@ def test_dbt_tests_and_gx_suites_are_asset_checks(defs) -> None:
     assert ("raw/hotline_tickets", "freshness") in checks
     assert any(name.startswith("not_null_") for _, name in checks), "dbt tests as checks"
     assert ("mart_completion_rates", "gx_rates") in checks
+    # enumerations are tested on raw, before staging turns unknown values into NULL
+    raw_checks = {name for key, name in checks if key == "raw/hotline_tickets"}
+    assert any(name.startswith("source_out_of_contract_share_") for name in raw_checks)
+    assert any(name.startswith("source_not_null_") for name in raw_checks)
 
 
 def test_resources_come_from_the_settings(tmp_path: Path) -> None:

@@ -35,14 +35,13 @@ from orchestration.defs.dbt.resources import (
     ensure_manifest,
     manifest_is_stale,
 )
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 
 STAGING_SELECT = "path:models/staging"
 # the lead scoring reads the fitted model (source leads, written by the training asset
 # orchestration/defs/leads): it and everything after it are a third step, dbt_leads
 from orchestration.dbt_build import LEADS_SELECT  # noqa: E402
-
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
 
 
 class PinganDbtTranslator(DagsterDbtTranslator):
@@ -65,7 +64,13 @@ class PinganDbtTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = PinganDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True,
+        # the enumeration and key tests of the raw sources (run by dbt_staging, whose
+        # path selects the sources' yml) are checks of the raw ingest assets
+        enable_source_tests_as_checks=True,
+        enable_code_references=False,
+    )
 )
 
 

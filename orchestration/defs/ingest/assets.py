@@ -13,21 +13,20 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from ingest.contracts import ENTITIES, SYSTEMS
+from ingest.contracts import (
+    DUPLICATE,
+    ENTITIES,
+    FILE_STATUS_LABELS,
+    LOADED,
+    MISSING,
+    REJECTED,
+    SYSTEM_LABELS,
+    SYSTEMS,
+)
 from ingest.discovery import display
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.landing import landing_folder, pending_for_run
 from orchestration.resources import PinganResource
-
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
-
-SYSTEM_LABELS = {
-    "hotline": "12345热线",
-    "grid": "网格化管理",
-    "police": "公安",
-    "rental": "出租房屋",
-    "reference": "参考数据",
-    "centre": "指挥中心",
-}
 
 
 def landing_key(system: str) -> dg.AssetKey:
@@ -63,11 +62,11 @@ landing_specs = [
 
 def _metadata(results: list, entity: str) -> dict:
     mine = [r for r in results if r.entity == entity]
-    by_status = {s: [r for r in mine if r.status == s] for s in ("loaded", "duplicate", "rejected")}
+    by_status = {s: [r for r in mine if r.status == s] for s in (LOADED, DUPLICATE, REJECTED)}
     return {
-        "files_loaded": len(by_status["loaded"]),
-        "files_duplicate": len(by_status["duplicate"]),
-        "files_rejected": len(by_status["rejected"]),
+        "files_loaded": len(by_status[LOADED]),
+        "files_duplicate": len(by_status[DUPLICATE]),
+        "files_rejected": len(by_status[REJECTED]),
         "rows_loaded": sum(r.rows_loaded for r in mine),
         "rows_rejected": sum(r.rows_rejected for r in mine),
         "files": dg.MetadataValue.json(
@@ -100,7 +99,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
     def _ingest(
         context: AssetExecutionContext, config: IngestConfig, pingan: PinganResource
     ) -> Iterator[dg.MaterializeResult]:
-        from ingest.load import ingest_paths  # the lead's ingest API
+        from ingest.load import SEEN, ingest_paths  # the lead's ingest API
         from ingest.progress import Progress
 
         settings = pingan.settings
@@ -132,17 +131,17 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
             results = []
             with pingan.connect() as con:
                 ensure_raw_schema(con)
-        unrecognised = [r for r in results if r.entity is None and r.status != "missing"]
+        unrecognised = [r for r in results if r.entity is None and r.status != MISSING]
         for r in unrecognised:
             context.log.warning(f"{display(r.file_name)}: rejected ({display(r.reason or '')})")
-        vanished = [r for r in results if r.status == "missing"]
+        vanished = [r for r in results if r.status == MISSING]
         for r in vanished:
             context.log.warning(f"{display(r.file_name)}: missing ({display(r.reason or '')})")
         context.log.info(
             f"landing/{system}: {len(paths)} new file(s); "
             + ", ".join(
                 f"{s} {sum(1 for r in results if r.status == s)}"
-                for s in ("loaded", "duplicate", "rejected", "missing", "seen")
+                for s in (*FILE_STATUS_LABELS, SEEN)
             )
         )
         for i, e in enumerate(entities):

@@ -5,12 +5,12 @@ from dagster import SensorEvaluationContext
 
 from ingest.contracts import ENTITIES, SYSTEMS
 from orchestration.defs.ingest.assets import ingest_op_name, raw_key
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.landing import evaluate_sensor
 from orchestration.resources import PinganResource
 
 # A file modified within this many seconds is still being written: wait for the next tick.
 SETTLE_SECONDS = 30.0
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
 
 
 def ingest_job_name(system: str) -> str:

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.publish import publish
 from orchestration.resources import PinganResource
 
@@ -21,7 +22,7 @@ def build_publish_assets(upstream: list[dg.AssetsDefinition]) -> list:
             "Read-only snapshot of the marts, quality results and ingest records "
             "(published/warehouse.duckdb), replaced atomically after a good build"
         ),
-        op_tags={"pingan/warehouse": "write"},
+        op_tags=WAREHOUSE_TAGS,
     )
     def published_warehouse(
         context: AssetExecutionContext, pingan: PinganResource

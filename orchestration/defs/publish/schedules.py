@@ -16,9 +16,9 @@ import dagster as dg
 from ingest.contracts import SYSTEMS
 from orchestration.defs.ingest.assets import ingest_op_name
 from orchestration.defs.ingest.checks import source_freshness
+from orchestration.instance import WAREHOUSE_TAGS
 
 PIPELINE_JOB = "pingan_pipeline"
-WAREHOUSE_TAGS = {"pingan/warehouse": "write"}
 TIMEZONE = "Asia/Shanghai"
 # Scheduled runs leave files modified within the last minute (still being written) for later.
 SCHEDULED_RUN_CONFIG = {

@@ -2,13 +2,15 @@
 
 Each staging model gets two checks from one validation of its suite:
 
-``gx_critical``  blocking: columns and types, keys not null and unique, systematic
-                 time travel. A failure (ERROR) stops ``dbt_marts`` and the publish.
-``gx_warnings``  recorded (WARN): enumerations, ranges, row-count change, business rules.
+``gx_critical``  blocking: columns and types, systematic time travel. A failure
+                 (ERROR) stops ``dbt_marts`` and the publish.
+``gx_warnings``  recorded (WARN): ranges, row-count change, business rules.
+
+Keys and enumerations are dbt tests (staging models and raw sources), not GX rules.
 
 Marts with rate columns get ``gx_rates`` (blocking: rates within [0, 1]).
-Every expectation's outcome is appended to ``quality.check_results`` and the GX
-Data Docs under ``<data dir>/gx/`` are rebuilt.
+Every expectation's outcome is appended to ``quality.check_results`` (shown on the
+dashboards' 数据质量 page; GX Data Docs are not built, see orchestration.quality).
 """
 
 from collections.abc import Iterator, Sequence
@@ -19,6 +21,7 @@ from dagster import AssetCheckExecutionContext
 from ingest.contracts import ENTITIES_BY_NAME
 from orchestration import quality
 from orchestration.defs.dbt.assets import mart_models, model_key, relation, staging_models_by_entity
+from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 
 CRITICAL = "gx_critical"
@@ -63,20 +66,18 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                 CRITICAL,
                 asset=model_key(node),
                 blocking=True,
-                description=f"GX suite of {ent_name} (critical): columns, types, keys",
+                description=f"GX suite of {ent_name} (critical): columns, types, time order",
             )
         )
         specs.append(
             dg.AssetCheckSpec(
                 WARNINGS,
                 asset=model_key(node),
-                description=f"GX suite of {ent.name} (warnings): enumerations, ranges, row count",
+                description=f"GX suite of {ent.name} (warnings): ranges, row count, business rules",
             )
         )
 
-    @dg.multi_asset_check(
-        specs=specs, can_subset=True, name="gx_staging", op_tags={"pingan/warehouse": "write"}
-    )
+    @dg.multi_asset_check(specs=specs, can_subset=True, name="gx_staging", op_tags=WAREHOUSE_TAGS)
     def gx_staging(
         context: AssetCheckExecutionContext, pingan: PinganResource
     ) -> Iterator[dg.AssetCheckResult]:
@@ -94,10 +95,8 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                 all_outcomes += outcomes
                 yield from _results(key, outcomes, selected)
             quality.record(con, context.run.run_id, all_outcomes)
-        validator.build_docs()
-        context.log.info(
-            f"GX staging: {quality.summarise(all_outcomes)[2]}; docs {validator.docs_index}"
-        )
+        validator.finish()
+        context.log.info(f"GX staging: {quality.summarise(all_outcomes)[2]}")
 
     checks: list[dg.AssetChecksDefinition] = [gx_staging]
 
@@ -116,7 +115,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
             ],
             can_subset=True,
             name="gx_marts",
-            op_tags={"pingan/warehouse": "write"},
+            op_tags=WAREHOUSE_TAGS,
         )
         def gx_marts(
             context: AssetCheckExecutionContext, pingan: PinganResource
@@ -133,7 +132,7 @@ def build_quality_checks() -> list[dg.AssetChecksDefinition]:
                     all_outcomes += outcomes
                     yield from _results(key, outcomes, selected)
                 quality.record(con, context.run.run_id, all_outcomes)
-            validator.build_docs()
+            validator.finish()
 
         checks.append(gx_marts)
     return checks
