@@ -1,7 +1,7 @@
 """Alerts that do not cry wolf: recall of planted swings and false worsening alerts.
 
 Across several generated worlds (each its own seed and ``--world``: other
-seasonality, overdispersion, swing sizes and places; see ingest/sample/swings.py),
+seasonality, overdispersion, swing sizes and places; see simulator/swings.py),
 the sample is generated, ingested and built with the real ``dbt build``, and
 ``marts.mart_alerts`` is compared with ``truth/alert_swings.csv``:
 
@@ -40,9 +40,9 @@ import duckdb
 import polars as pl
 
 from benchmarks.common import WORK, write_result
-from ingest.sample.swings import MIN_HISTORY, SWINGS_FILE
-from ingest.settings import Settings
+from contracts.settings import Settings
 from orchestration.dbt_build import dbt_build
+from simulator.swings import MIN_HISTORY, SWINGS_FILE
 
 SEED = 20261101
 END = "2026-10"
@@ -53,7 +53,7 @@ ALERT_MODELS = "alert_models alert_rules int_alert_series+"
 def prepare(scale: str, months: int, world: int) -> Path:
     """A data dir with world ``world``'s sample ingested into ``raw.duckdb`` (reused)."""
     from ingest.load import ingest_paths
-    from ingest.sample import generate
+    from simulator import generate
 
     data_dir = WORK / f"alerts_{scale}_m{months}_w{world}"
     raw = data_dir / "raw.duckdb"

@@ -31,8 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from contracts.settings import Settings, load_settings  # noqa: E402
 from dashboards import browser, serve  # noqa: E402
-from ingest.settings import Settings, load_settings  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "dashboards.json"
 TARGET_S = 1.0

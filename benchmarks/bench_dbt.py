@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from benchmarks.common import RESULTS, WORK, write_result
-from ingest.settings import Settings
+from contracts.settings import Settings
 from orchestration.dbt_build import dbt_build
 
 SEED = 20261001
@@ -35,7 +35,7 @@ END = "2026-10"
 def prepare(scale: str, months: int) -> Path:
     """A data dir with the sample of ``scale`` ingested into ``raw.duckdb`` (reused)."""
     from ingest.load import ingest_paths
-    from ingest.sample import generate
+    from simulator import generate
 
     data_dir = WORK / f"dbt_{scale}"
     raw = data_dir / "raw.duckdb"

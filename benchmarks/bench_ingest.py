@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from benchmarks.common import WORK, timed, write_result
-from ingest.contracts import entity
+from contracts.entities import entity
 
 HOTLINE = entity("hotline_tickets")
 ROADS = ["工农路", "人民中路", "青年东路", "钟秀街", "濠河路", "任港路", "通京大道", "世纪大道"]

@@ -211,7 +211,7 @@ def retrain(data_dir: Path) -> dict[str, Any]:
     the model's seeds, ``train_group_rental_model`` and dbt's leads step, the same
     functions ``pingan build`` runs after dbt's first step (a change of the model's code
     or settings is measured without re-ingesting and rebuilding every world)."""
-    from ingest.settings import Settings
+    from contracts.settings import Settings
     from orchestration.dbt_build import LEADS_SELECT, dbt_build
     from orchestration.defs.leads.train import train_group_rental_model
 
@@ -266,8 +266,8 @@ def measure_world(
     pipeline: str,
     again: bool = False,
 ) -> dict[str, Any]:
-    from ingest.sample import generate
-    from ingest.sample.world import read_world
+    from simulator import generate
+    from simulator.world import read_world
 
     seed = SEED + world
     data_dir = root / f"w{world}"

@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.common import timed, write_result
+from contracts.settings import Settings
 from dashboards.synthetic import CITY, SMALL, build_snapshot
-from ingest.settings import Settings
 from orchestration.publish import SNAPSHOT_STORAGE_COMPATIBILITY, publish
 
 BASELINE = "latest"

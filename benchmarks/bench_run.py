@@ -40,7 +40,7 @@ _DAY = re.compile(r"(?<!\d)(20\d{6})(?!\d)")
 def exports(scale: str, months: int) -> Path:
     source = WORK / f"dbt_{scale}_exports"
     if not (source / "landing").exists():
-        from ingest.sample import generate
+        from simulator import generate
 
         generate(source, scale=scale, months=months, seed=SEED, end=END)
     return source

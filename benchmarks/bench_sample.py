@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from benchmarks.common import WORK, write_result
-from ingest.sample import generate
+from simulator import generate
 
 SEED = 20261001
 END = "2026-10"

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingest.contracts import SOURCE_TIME_ZONE
-from ingest.settings import Settings
+from contracts.entities import SOURCE_TIME_ZONE
+from contracts.settings import Settings
 
 DDL = """
 create table if not exists access_log (

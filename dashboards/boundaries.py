@@ -3,7 +3,7 @@
 The file is ``PINGAN_BOUNDARIES`` when set (a real city's own boundaries), else
 ``<data dir>/boundaries.geojson`` (what ``pingan sample`` writes). Its features carry
 ``region_level``, ``region_key``, ``district``, ``street`` and ``name`` (see
-``ingest/sample/boundaries.py``). Reading is cached per file version (path, mtime,
+``simulator/boundaries.py``). Reading is cached per file version (path, mtime,
 size); a district officer gets only the features of their own district.
 """
 

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from ingest.contracts import (
+from contracts.entities import (
     DELIVERED_STATUSES,
     ENTITIES,
     ENTITIES_BY_NAME,
@@ -39,8 +39,8 @@ from ingest.contracts import (
     SOURCE_TIME_ZONE,
     SYSTEM_LABELS,
 )
+from contracts.settings import Settings, load_settings
 from ingest.freshness import evaluate
-from ingest.settings import Settings, load_settings
 
 STREAMS: dict[str, str] = {
     "hotline": "12345工单",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from contracts.entities import NOTICE_STATUSES
 from dashboards.data import IN_SCOPE, AccessDenied, Scope, _list, in_scope, query, table
-from ingest.contracts import NOTICE_STATUSES
 
 FULL_SCOPE = Scope("leader")
 ISSUED, SIGNED, REPORTED, CLOSED, RETURNED = NOTICE_STATUSES

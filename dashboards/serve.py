@@ -17,8 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from contracts.settings import Settings
 from dashboards.gate import TRUSTED_HEADERS
-from ingest.settings import Settings
 
 APP = Path(__file__).with_name("server.py")  # app.py behind the gate (dashboards/gate.py)
 HOST = "127.0.0.1"

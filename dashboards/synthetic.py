@@ -82,7 +82,7 @@ def write_boundaries(data_dir: Path, leave_out: tuple[str, ...] = ()) -> Path:
     boundary builder; the region keys in ``leave_out`` get no polygon."""
     import polars as pl
 
-    from ingest.sample import boundaries
+    from simulator import boundaries
 
     centres = pl.DataFrame(
         street_centres(), schema=["district", "street", "lon", "lat"], orient="row"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 
+from contracts.settings import Settings
 from ingest.discovery import PathRefused
 from ingest.load import FileResult, WarehouseBusy, iter_ingest, ledger_summary
 from ingest.progress import Progress
-from ingest.settings import Settings
 from ingest.storage import storage_fault
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.contracts import ENTITIES, LINEAGE_COLUMNS, Entity
+from contracts.entities import ENTITIES, LINEAGE_COLUMNS, Entity
 
 TARGET = Path(__file__).resolve().parent / "ENTITIES.md"
 KIND_NOTES = {
@@ -57,7 +57,7 @@ def render() -> str:
     parts = [
         "# Entities",
         "",
-        "Generated from `ingest/contracts.py` by `python -m ingest.docs`; do not edit by hand.",
+        "Generated from `contracts/entities.py` by `python -m ingest.docs`; do not edit by hand.",
         "",
         "Every raw table also carries these lineage columns:",
         "",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ingest.contracts import CADENCES, Entity
+from contracts.entities import CADENCES, Entity
 
 
 @dataclass(frozen=True)

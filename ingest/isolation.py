@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.contracts import entity as entity_named
+from contracts.entities import entity as entity_named
 from ingest.discovery import display
 from ingest.limits import ReaderLimits
 from ingest.readers import Records

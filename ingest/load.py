@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from ingest.contracts import (
+from contracts.entities import (
     DUPLICATE,
     LOADED,
     MISSING,
@@ -41,6 +41,8 @@ from ingest.contracts import (
     Column,
     Entity,
 )
+from contracts.settings import Settings
+from contracts.support_tables import ensure_raw_schema, raw_table_columns
 from ingest.discovery import Found, display
 from ingest.discovery import discover as discover_found
 from ingest.isolation import IsolatedReader
@@ -71,8 +73,6 @@ from ingest.pii import (
 )
 from ingest.progress import Progress
 from ingest.readers import FileRejected, Records
-from ingest.schema import ensure_raw_schema, raw_table_columns
-from ingest.settings import Settings
 
 # Not a ledger status: the result of a file the ledger already records (same path, same
 # bytes), for which nothing is written.

@@ -18,8 +18,8 @@ import sys
 import duckdb
 import polars as pl
 
+from contracts.settings import Settings
 from ingest.normalise import clean_text, fold_width
-from ingest.settings import Settings
 
 Expr = pl.Expr
 

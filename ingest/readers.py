@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ingest.contracts import ENTITIES, Entity
+from contracts.entities import ENTITIES, Entity
 from ingest.limits import ReaderLimits
 from ingest.normalise import normalise_header, scrub_personal_numbers
 from ingest.rejection import FileRejected

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from ingest.settings import load_settings
+from contracts.settings import load_settings
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from ingest.sample.cli import run_sample
+    from simulator.cli import run_sample
 
     return run_sample(args)
 
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--world-file",
         metavar="JSON",
         help='a world with overrides: {"world": N, "overrides": {topic: {key: value}}} '
-        "(keys in ingest/sample/world.py)",
+        "(keys in simulator/world.py)",
     )
 
     p = add("build", "run dbt build: staging, intermediate and marts, with all tests", _cmd_build)

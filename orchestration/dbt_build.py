@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 FAILING_STATUSES = {"error", "fail", "runtime error"}
@@ -129,7 +129,7 @@ def _prepare_warehouse(settings: Settings) -> str | None:
     """Make sure every raw table exists (sources must resolve); an error text or None."""
     import duckdb
 
-    from ingest.schema import ensure_raw_schema
+    from contracts.support_tables import ensure_raw_schema
 
     if not settings.warehouse.exists():
         return f"warehouse {settings.warehouse} does not exist: run `pingan ingest` first"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingest.settings import Settings, load_settings
+from contracts.settings import Settings, load_settings
 from orchestration.defs.dbt.resources import dbt_resource
 from orchestration.resources import PinganResource
 

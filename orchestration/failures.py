@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 
 
 @dataclass(frozen=True)

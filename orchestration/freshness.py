@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from ingest.contracts import DELIVERED_STATUSES, ENTITIES, SOURCE_TIME_ZONE
+from contracts.entities import DELIVERED_STATUSES, ENTITIES, SOURCE_TIME_ZONE
 from ingest.freshness import Freshness, evaluate
 
 __all__ = ["Freshness", "evaluate", "evaluate_all", "last_deliveries", "local_now"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 
 # Runs that write the warehouse carry this tag (jobs, sensors) and their ops carry it as
 # an op tag; the instance queues them one at a time (DuckDB: one writing process).

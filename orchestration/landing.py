@@ -37,9 +37,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.contracts import REJECTED
+from contracts.entities import REJECTED
+from contracts.settings import Settings
 from ingest.discovery import Found, walk
-from ingest.settings import Settings
 
 # (size, mtime_ns, sha256) of a file, keyed by its absolute path.
 HashCache = dict[str, tuple[int, int, str]]

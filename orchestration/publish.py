@@ -36,8 +36,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.schema import LEDGER_DDL, REJECTED_DDL, WARNINGS_DDL
-from ingest.settings import Settings
+from contracts.settings import Settings
+from contracts.support_tables import LEDGER_DDL, REJECTED_DDL, WARNINGS_DDL
 from ingest.storage import storage_fault
 
 RAW_TABLES = ("load_ledger", "rejected_rows", "row_warnings")

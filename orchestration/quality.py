@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 import pandas as pd
 
-from ingest.contracts import Entity
+from contracts.entities import Entity
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation

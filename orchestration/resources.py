@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingest.settings import Settings, load_settings
+from contracts.settings import Settings, load_settings
 
 
 class PinganResource(dg.ConfigurableResource):

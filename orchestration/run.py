@@ -13,9 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.contracts import DUPLICATE, LOADED, REJECTED
+from contracts.entities import DUPLICATE, LOADED, REJECTED
+from contracts.settings import Settings
 from ingest.progress import Progress
-from ingest.settings import Settings
 
 # The summary says what failed; full logs (tracebacks included) stay in the Dagster instance.
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ingest.settings import load_settings
+from contracts.settings import load_settings
 from orchestration.instance import prepare_dagster_home
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 
 # Records each fault test's outcome for README's fault table (tests/faults/report.py).
 pytest_plugins = ["tests.faults._report_plugin"]
@@ -31,7 +31,7 @@ def settings_for(data_dir: Path, warehouse: Path | None = None) -> Settings:
 @pytest.fixture(scope="session")
 def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding ``landing/`` and ``truth/`` of a small synthetic city."""
-    from ingest.sample import generate
+    from simulator import generate
 
     root = tmp_path_factory.mktemp("sample")
     generate(root, scale=TEST_SCALE, months=TEST_MONTHS, seed=TEST_SEED, end=TEST_END)

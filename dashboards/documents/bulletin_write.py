@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.settings import Settings
 from dashboards.data import settings as data_settings
 from dashboards.documents.bulletin import Bulletin, Period, load_bulletin
 from dashboards.documents.pdf_bulletin import render_bulletin
 from dashboards.documents.write import _atomic_write, reading
-from ingest.settings import Settings
 
 
 @dataclass

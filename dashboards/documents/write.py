@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.settings import Settings
 from dashboards import data_notices
 from dashboards.data import settings as data_settings
 from dashboards.documents.content import load_notices
 from dashboards.documents.docx_notice import render_docx
 from dashboards.documents.pdf_notice import render_pdf
-from ingest.settings import Settings
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

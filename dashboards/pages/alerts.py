@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from contracts.entities import NOTICE_STATUSES
 from dashboards import access_log, data, data_notices, documents, fmt, ui
 from dashboards.documents import pdf_notice
-from ingest.contracts import NOTICE_STATUSES
 
 LEVELS = {"全部": None, "区县": "district", "街道(镇)": "street"}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from contracts.entities import FILE_STATUS_LABELS
 from dashboards import data, fmt, reasons, ui
-from ingest.contracts import FILE_STATUS_LABELS
 from ingest.freshness import tolerance_text
 
 STATUS = FILE_STATUS_LABELS

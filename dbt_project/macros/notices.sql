@@ -1,5 +1,5 @@
 {#-
-    Notice statuses, declared once in ingest/contracts.py (NOTICE_STATUSES) and carried
+    Notice statuses, declared once in contracts/entities.py (NOTICE_STATUSES) and carried
     into dbt by the generated source of centre_notice_feedback (meta.values of `status`),
     in workflow order: issued, signed, reported, closed, returned.
     `notice_status('closed')` renders the quoted label ('已销号').
@@ -15,7 +15,7 @@
         {%- if found | length != 5 -%}
             {{ exceptions.raise_compiler_error(
                 "notice statuses: expected 5 values in the centre_notice_feedback source's "
-                ~ "status meta (ingest/contracts.py NOTICE_STATUSES), found " ~ found
+                ~ "status meta (contracts/entities.py NOTICE_STATUSES), found " ~ found
             ) }}
         {%- endif -%}
     {%- else -%}

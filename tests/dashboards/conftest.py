@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.settings import Settings
 from dashboards.synthetic import build_snapshot
-from ingest.settings import Settings
 
 
 @pytest.fixture(scope="session")

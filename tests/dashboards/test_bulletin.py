@@ -14,10 +14,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from contracts.settings import Settings
 from dashboards.documents.bulletin import BulletinError, Period
 from dashboards.documents.bulletin_write import latest_period, write_bulletin
 from dashboards.fmt import NOISE_LABEL
-from ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
 UNPLACED = "海门区"  # the district the quarterly test's boundaries have no polygon for

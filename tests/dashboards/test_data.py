@@ -124,7 +124,7 @@ def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_set
 def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, monkeypatch):
     """One rule (ingest.freshness.evaluate): 35.5 days after the last deliveries a daily
     source is late and a monthly one is not, on the page as in Dagster's checks."""
-    from ingest.contracts import ENTITIES_BY_NAME
+    from contracts.entities import ENTITIES_BY_NAME
     from orchestration import freshness
 
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from docx import Document
 
+from contracts.settings import Settings
 from dashboards.documents import write_notices
 from dashboards.documents.write import latest_month
-from ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from contracts.settings import Settings
 from dashboards import browser, serve
 from dashboards.synthetic import DISTRICTS
-from ingest.settings import Settings
 from tests.dashboards.dashboards_testlib import ALL_DISTRICTS, PASSWORDS
 
 pytestmark = [

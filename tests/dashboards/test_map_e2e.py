@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.settings import Settings
 from dashboards import browser, serve
 from dashboards.synthetic import write_boundaries
-from ingest.settings import Settings
 from tests.dashboards.dashboards_testlib import PASSWORDS
 from tests.dashboards.test_e2e import ARTIFACTS, assert_no_exception, body_text
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.entities import ENTITIES, Column, Entity
+from contracts.settings import Settings
 from dashboards import reasons
-from ingest.contracts import ENTITIES, Column, Entity
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from tests.ingest.conftest import hotline_row, valid_id, write_csv, write_xlsx
 
 GOOD = {

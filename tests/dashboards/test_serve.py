@@ -1,8 +1,8 @@
 import socket
 import sys
 
+from contracts.settings import Settings
 from dashboards import serve
-from ingest.settings import Settings
 
 
 def test_server_listens_on_loopback_only_and_headless():

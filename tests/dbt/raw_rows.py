@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from ingest.contracts import entity
-from ingest.schema import ensure_raw_schema, raw_table_columns
+from contracts.entities import entity
+from contracts.support_tables import ensure_raw_schema, raw_table_columns
 
 
 def insert_rows(

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 from orchestration.dbt_build import dbt_build, run_build
 from tests.dbt.raw_rows import insert_rows, make_warehouse
 

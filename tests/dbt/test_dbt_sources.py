@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.contracts import ENTITIES, LINEAGE_COLUMNS
+from contracts.entities import ENTITIES, LINEAGE_COLUMNS
 from ingest.dbt_sources import (
     PROJECT_DIR,
     generated_files,

@@ -17,8 +17,8 @@ import duckdb
 import pytest
 import xlsxwriter
 
+from contracts.settings import Settings
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from orchestration.dbt_build import dbt_build
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 from orchestration.dbt_build import dbt_build
 from tests.dbt.raw_rows import make_warehouse
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 from orchestration.dbt_build import PROJECT_DIR
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest.contracts import ENTITIES, entity
-from ingest.settings import Settings
+from contracts.entities import ENTITIES, entity
+from contracts.settings import Settings
 from orchestration.dbt_build import _environment, _release_duckdb, dbt_args, dbt_build, dbt_env
 from tests.dbt.raw_rows import make_warehouse
 

@@ -20,8 +20,8 @@ import duckdb
 import openpyxl
 import pytest
 
+from contracts.settings import Settings
 from dashboards import access_log, auth, browser, export, serve, sessions
-from ingest.settings import Settings
 from tests.dashboards.conftest import PAYLOAD, payload_snapshot_root  # noqa: F401 - fixture
 from tests.dashboards.dashboards_testlib import PASSWORDS
 

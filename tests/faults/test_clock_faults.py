@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 from tests.orchestration.helpers import ticket, write_tickets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ PIPELINE = textwrap.dedent(
     from dbt.cli.main import dbtRunner
 
     from ingest.load import ingest_paths
-    from ingest.settings import Settings
+    from contracts.settings import Settings
     from orchestration.dbt_build import _environment, dbt_args, dbt_env
 
     data_dir, delivery = Path(sys.argv[1]), Path(sys.argv[2])

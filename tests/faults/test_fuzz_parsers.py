@@ -10,7 +10,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.contracts import ENTITIES
+from contracts.entities import ENTITIES
 from ingest.normalise import (
     apply,
     normalise_address,

@@ -24,11 +24,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.settings import Settings
 from ingest.discovery import display
 from ingest.isolation import IsolatedReader
 from ingest.limits import ReaderLimits
 from ingest.readers import FileRejected
-from ingest.settings import Settings
 from tests.conftest import settings_for
 from tests.ingest.conftest import hotline_row, write_csv, write_xlsx
 

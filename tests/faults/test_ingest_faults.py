@@ -14,8 +14,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from contracts.settings import Settings
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from tests.ingest.conftest import hotline_row, query, write_csv, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]

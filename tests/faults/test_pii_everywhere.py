@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.contracts import ENTITIES, Column, Entity
+from contracts.entities import ENTITIES, Column, Entity
+from contracts.settings import Settings
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from tests.ingest.conftest import query, valid_id, write_csv
 from tests.ingest.test_pii_scan import digit_runs_in_warehouse, leaked
 

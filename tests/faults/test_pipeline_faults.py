@@ -25,8 +25,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from contracts.settings import Settings
 from ingest.pii import digit_runs
-from ingest.settings import Settings
 from orchestration.dbt_build import dbt_build
 from orchestration.landing import evaluate_sensor, sha256_of
 from orchestration.publish import PublishError, publish, published_version

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 import xlsxwriter
 
-from ingest.contracts import entity
+from contracts.entities import entity
+from contracts.settings import Settings
 from ingest.pii import check_character
-from ingest.settings import Settings
 
 HOTLINE = entity("hotline_tickets")
 

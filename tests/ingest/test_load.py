@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from contracts.settings import Settings
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from orchestration.cli import main as pingan
 from tests.ingest.conftest import hotline_row, query, valid_id, write_csv, write_xlsx
 
@@ -171,8 +171,8 @@ def test_corrected_reexport_loads_as_a_later_delivery(tmp_path: Path, settings: 
 
 def test_a_file_loads_whole_or_not_at_all(tmp_path: Path, settings: Settings) -> None:
     # A real constraint violation in the middle of the insert: DuckDB aborts, we roll back.
-    from ingest.contracts import entity
-    from ingest.schema import ensure_raw_schema, raw_table_ddl
+    from contracts.entities import entity
+    from contracts.support_tables import ensure_raw_schema, raw_table_ddl
 
     settings.warehouse.parent.mkdir(parents=True)
     con = duckdb.connect(str(settings.warehouse))
@@ -326,7 +326,7 @@ def test_a_file_vanishing_mid_run_is_recorded_missing_and_the_rest_load(
 def test_a_ledger_from_before_the_missing_status_accepts_it(
     tmp_path: Path, settings: Settings
 ) -> None:
-    from ingest.schema import LEDGER_DDL
+    from contracts.support_tables import LEDGER_DDL
 
     settings.warehouse.parent.mkdir(parents=True)
     con = duckdb.connect(str(settings.warehouse))

@@ -9,6 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.settings import Settings
 from ingest.normalise import apply
 from ingest.pii import (
     Pseudonymiser,
@@ -19,7 +20,6 @@ from ingest.pii import (
     normalise_id_numbers,
     normalise_phone,
 )
-from ingest.settings import Settings
 
 EXAMPLES = settings(max_examples=300, deadline=None)
 

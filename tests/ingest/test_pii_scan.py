@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 
+from contracts.settings import Settings
 from ingest.load import discover
 from ingest.pii import digit_runs, personal_numbers
 from ingest.readers import FileRejected, read_export
-from ingest.settings import Settings
 
 
 def clear_values_in(landing: Path) -> set[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from contracts.settings import Settings
 from ingest.load import FileResult, ingest_paths
 from ingest.progress import Progress
-from ingest.settings import Settings
 from orchestration.cli import main as pingan
 from tests.ingest.conftest import hotline_row, write_csv
 

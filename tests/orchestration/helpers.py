@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ingest.contracts import entity
-from ingest.settings import Settings
+from contracts.entities import entity
+from contracts.settings import Settings
 
 
 def settings_for(data_dir: Path) -> Settings:

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingest.contracts import ENTITIES, SYSTEMS
+from contracts.entities import ENTITIES, SYSTEMS
 from orchestration.definitions import build_definitions
 from tests.orchestration.helpers import settings_for
 

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
-from ingest.contracts import entity
-from ingest.schema import ensure_raw_schema
+from contracts.entities import entity
+from contracts.support_tables import ensure_raw_schema
 from orchestration import freshness
 from orchestration.defs.publish.schedules import (
     PIPELINE_JOB,

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.contracts import ENTITIES
+from contracts.entities import ENTITIES
 from ingest.progress import Progress
 from orchestration.failures import failure_log
 from orchestration.publish import published_version

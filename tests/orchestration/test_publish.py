@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.schema import ensure_raw_schema
-from ingest.settings import Settings
+from contracts.settings import Settings
+from contracts.support_tables import ensure_raw_schema
 from orchestration.publish import PublishError, publish, publish_snapshot, published_version
 from orchestration.quality import Outcome, record
 from tests.orchestration.helpers import settings_for

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.contracts import ENTITIES, entity
+from contracts.entities import ENTITIES, entity
 from orchestration import quality
 
 

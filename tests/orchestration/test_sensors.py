@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from contracts.settings import Settings
 from ingest.load import ingest_paths
-from ingest.settings import Settings
 from orchestration.defs.ingest.sensors import build_landing_sensor
 from orchestration.landing import sha256_of
 from orchestration.resources import PinganResource

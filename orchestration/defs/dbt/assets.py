@@ -28,7 +28,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingest.contracts import ENTITIES_BY_NAME
+from contracts.entities import ENTITIES_BY_NAME
 from orchestration.defs.dbt.resources import (
     dbt_env,
     dbt_project,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from ingest.settings import Settings
+from contracts.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"

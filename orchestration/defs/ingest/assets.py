@@ -13,7 +13,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from ingest.contracts import (
+from contracts.entities import (
     DUPLICATE,
     ENTITIES,
     FILE_STATUS_LABELS,
@@ -126,7 +126,7 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
                 progress=Progress.plain(context.log.info),
             )
         else:  # dbt's sources must exist even before the first delivery
-            from ingest.schema import ensure_raw_schema
+            from contracts.support_tables import ensure_raw_schema
 
             results = []
             with pingan.connect() as con:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from ingest.contracts import ENTITIES
+from contracts.entities import ENTITIES
 from orchestration import freshness, quality
 from orchestration.defs.ingest.assets import raw_key
 from orchestration.resources import PinganResource
@@ -28,7 +28,7 @@ def source_freshness(
     context: AssetCheckExecutionContext, pingan: PinganResource
 ) -> Iterator[dg.AssetCheckResult]:
     with pingan.connect() as con:
-        from ingest.schema import ensure_raw_schema
+        from contracts.support_tables import ensure_raw_schema
 
         ensure_raw_schema(con)
         results = freshness.evaluate_all(con)

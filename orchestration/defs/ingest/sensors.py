@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster import SensorEvaluationContext
 
-from ingest.contracts import ENTITIES, SYSTEMS
+from contracts.entities import ENTITIES, SYSTEMS
 from orchestration.defs.ingest.assets import ingest_op_name, raw_key
 from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.landing import evaluate_sensor

@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingest.settings import Settings as PinganSettings
+from contracts.settings import Settings as PinganSettings
 from orchestration.defs.leads.model import (
     FittedModel,
     Labels,

@@ -13,7 +13,7 @@ checks, publish. ``pingan run`` executes it in-process; the schedules launch it.
 
 import dagster as dg
 
-from ingest.contracts import SYSTEMS
+from contracts.entities import SYSTEMS
 from orchestration.defs.ingest.assets import ingest_op_name
 from orchestration.defs.ingest.checks import source_freshness
 from orchestration.instance import WAREHOUSE_TAGS

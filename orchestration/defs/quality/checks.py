@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from ingest.contracts import ENTITIES_BY_NAME
+from contracts.entities import ENTITIES_BY_NAME
 from orchestration import quality
 from orchestration.defs.dbt.assets import mart_models, model_key, relation, staging_models_by_entity
 from orchestration.instance import WAREHOUSE_TAGS

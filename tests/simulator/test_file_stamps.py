@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.contracts import SOURCE_TIME_ZONE
-from ingest.sample.deliver import PAST_MARGIN_S
+from contracts.entities import SOURCE_TIME_ZONE
 from orchestration.cli import main as pingan
 from orchestration.landing import scan
+from simulator.deliver import PAST_MARGIN_S
 
 
 def test_a_sample_ending_this_month_stamps_no_file_in_the_future(

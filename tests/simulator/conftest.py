@@ -16,7 +16,7 @@ import fastexcel
 import polars as pl
 import pytest
 
-from ingest.contracts import ENTITIES, Entity
+from contracts.entities import ENTITIES, Entity
 
 
 def norm_header(h: str) -> str:

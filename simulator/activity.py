@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ingest import contracts
-from ingest.sample import addresses, people, vocab
-from ingest.sample.city import City
-from ingest.sample.swings import AlertSwings
-from ingest.sample.world import World
+from contracts import entities
+from simulator import addresses, people, vocab
+from simulator.city import City
+from simulator.swings import AlertSwings
+from simulator.world import World
 
 DAY = np.timedelta64(86400, "s")
 HOUR = np.timedelta64(3600, "s")
@@ -641,7 +641,7 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
             )
         )
     )
-    level = _choice(rng, contracts.HANDLING_LEVELS, n, [0.5, 0.3, 0.15, 0.04, 0.01])
+    level = _choice(rng, entities.HANDLING_LEVELS, n, [0.5, 0.3, 0.15, 0.04, 0.01])
     regs = pl.DataFrame({"grid_code": grid_code}).join(
         city.grids.select("grid_code", "community", "street", "district"),
         on="grid_code",
@@ -681,7 +681,7 @@ def make_grid_events(s: Sampler, tickets: EntityRecords) -> EntityRecords:
             "subcategory": np.array([t[1] for t in types])[etype_all],
             "description": desc,
             "address": addr,
-            "urgency": _choice(rng, contracts.URGENCY, n, [0.85, 0.12, 0.03]),
+            "urgency": _choice(rng, entities.URGENCY, n, [0.85, 0.12, 0.03]),
             "handling_level": level,
             "department": dept,
             "status": np.full(n, "已上报"),
@@ -792,9 +792,7 @@ def make_incidents(s: Sampler) -> tuple[EntityRecords, EntityRecords]:
         {
             "incident_id": _ids("J" + "", ts, 6),
             "reported_at": ms(ts),
-            "report_channel": _choice(
-                rng, contracts.INCIDENT_CHANNELS, n, [0.85, 0.03, 0.05, 0.07]
-            ),
+            "report_channel": _choice(rng, entities.INCIDENT_CHANNELS, n, [0.85, 0.03, 0.05, 0.07]),
             "category": cat,
             "subcategory": sub,
             "summary": summary,
@@ -965,7 +963,7 @@ def make_floating(s: Sampler) -> EntityRecords:
         rng.exponential(300, n),
     )
     dereg = registered + (stay_days * 86400).astype(np.int64).astype("timedelta64[s]")
-    reason = _choice(rng, contracts.RESIDENCE_REASONS, n, [0.7, 0.1, 0.05, 0.1, 0.05])
+    reason = _choice(rng, entities.RESIDENCE_REASONS, n, [0.7, 0.1, 0.05, 0.1, 0.05])
     reason = np.select(
         [kind == "dorm", kind == "student", kind == "family"], ["务工", "就学", "投亲靠友"], reason
     )
@@ -1040,11 +1038,11 @@ def make_hazards(s: Sampler) -> EntityRecords:
     n = len(house)
     htype = np.concatenate(
         [
-            _choice(rng, contracts.HAZARD_TYPES, n_bg, [0.2, 0.2, 0.15, 0.25, 0.1, 0.03, 0.07]),
+            _choice(rng, entities.HAZARD_TYPES, n_bg, [0.2, 0.2, 0.15, 0.25, 0.1, 0.03, 0.07]),
             _choice(
                 rng, ["违规隔断", "电动车违规充电", "电线私拉乱接"], len(pl_g), [0.4, 0.35, 0.25]
             ),
-            _choice(rng, contracts.HAZARD_TYPES, len(pl_d)),
+            _choice(rng, entities.HAZARD_TYPES, len(pl_d)),
         ]
     )
     reg_at = hs["registered_at"].to_numpy().astype("datetime64[s]")
@@ -1067,7 +1065,7 @@ def make_hazards(s: Sampler) -> EntityRecords:
             "house_id": hs["house_id"].to_numpy()[house],
             "found_at": ms(found),
             "hazard_type": htype,
-            "found_by": _choice(rng, contracts.HAZARD_FINDERS, n, [0.2, 0.5, 0.15, 0.15]),
+            "found_by": _choice(rng, entities.HAZARD_FINDERS, n, [0.2, 0.5, 0.15, 0.15]),
             "due_at": ms(due),
             "status": np.full(n, "未整改"),
             "fixed_at": ms(np.full(n, NAT)),

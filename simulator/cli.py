@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from contracts.settings import load_settings
 from ingest.progress import Progress
-from ingest.sample.generator import generate, parse_scale
-from ingest.sample.world import World, load_world_file
-from ingest.settings import load_settings
+from simulator.generator import generate, parse_scale
+from simulator.world import World, load_world_file
 
 
 def _foreign_files(out: Path) -> list[Path]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ingest.sample import vocab
+from simulator import vocab
 
 FULLWIDTH = {str(i): chr(0xFF10 + i) for i in range(10)}
 

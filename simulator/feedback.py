@@ -39,12 +39,12 @@ import numpy as np
 import polars as pl
 import yaml
 
-from ingest.contracts import NOTICE_STATUSES
-from ingest.sample import people
-from ingest.sample.activity import Period
+from contracts.entities import NOTICE_STATUSES
+from simulator import people
+from simulator.activity import Period
 
 ISSUED, SIGNED, REPORTED, CLOSED, RETURNED = NOTICE_STATUSES
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 MEASURES = (
     "已组织专题会议研究部署，开展集中排查整治",
     "已对重点点位加强巡查，落实网格员每日走访",

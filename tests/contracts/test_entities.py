@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.contracts import ENTITIES, ENTITIES_BY_NAME, validate_declarations
+from contracts.entities import ENTITIES, ENTITIES_BY_NAME, validate_declarations
 from ingest.normalise import normalise_header
 
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "source-exports.md"

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from ingest.sample import boundaries, city
-from ingest.sample.world import World
+from simulator import boundaries, city
+from simulator.world import World
 
 
 @pytest.fixture(scope="module", params=[1, 7])

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.sample import swings
-from ingest.sample.world import World
+from simulator import swings
+from simulator.world import World
 
 MONTHS = [f"2025-{m:02d}" for m in range(5, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
 STREETS = pl.DataFrame(

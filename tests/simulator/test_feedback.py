@@ -8,10 +8,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ingest.contracts import NOTICE_STATUSES
-from ingest.sample import feedback
-from ingest.sample.activity import Period
-from ingest.settings import Settings
+from contracts.entities import NOTICE_STATUSES
+from contracts.settings import Settings
+from simulator import feedback
+from simulator.activity import Period
 
 STREETS = pl.DataFrame(
     {

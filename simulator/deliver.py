@@ -3,7 +3,7 @@
 Rendering is vectorised per entity (polars): every file gets a *profile* (format,
 encoding, header generation, timestamp form, missing marker ...) drawn from the
 seeded generator, and each row is rendered with the profile of the file it goes
-to. Headers come from :mod:`ingest.contracts` only (``Column.header`` or, for
+to. Headers come from :mod:`contracts.entities` only (``Column.header`` or, for
 files of an "older system version", ``Column.aliases``).
 
 Quirks and their rates (per file unless said otherwise):
@@ -46,9 +46,9 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from ingest.contracts import SOURCE_TIME_ZONE, Column, Entity
-from ingest.sample import people
-from ingest.sample.addresses import FULLWIDTH
+from contracts.entities import SOURCE_TIME_ZONE, Column, Entity
+from simulator import people
+from simulator.addresses import FULLWIDTH
 
 TS_FORMATS = (
     "%Y-%m-%d %H:%M:%S",

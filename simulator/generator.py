@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from ingest.contracts import SOURCE_TIME_ZONE, Entity, entity
-from ingest.sample import activity, boundaries, city, deliver, feedback, reference, swings, vocab
-from ingest.sample.activity import DAY, EntityRecords, Period, Sampler
-from ingest.sample.world import World, default_world
+from contracts.entities import SOURCE_TIME_ZONE, Entity, entity
+from simulator import activity, boundaries, city, deliver, feedback, reference, swings, vocab
+from simulator.activity import DAY, EntityRecords, Period, Sampler
+from simulator.world import World, default_world
 
 SCALES = {"city": 7_700, "demo": 115, "test": 30}
 TRUTH_README = """# Planted truth of the synthetic sample
@@ -52,10 +52,10 @@ what evaluation compares the warehouse's results with.
   Records written with a typo-prone house's address but about another house
   point to the other house. Records not listed are not about a rental house.
 - `world.json`: the world (`--world`) and the data-generating assumptions
-  drawn for it (see `ingest/sample/world.py`).
+  drawn for it (see `simulator/world.py`).
 - `alert_swings.csv`: the planted swings of the safety indicators (spikes,
   steps and the deteriorating district-months; unit, indicator, months,
-  multiplier), see `ingest/sample/swings.py`.
+  multiplier), see `simulator/swings.py`.
 - `manifest.json`: seed, world, scale, period, counts of records and files per
   entity, planted counts, the deteriorating district-months, quirk counts,
   and the paths of corrected re-exports and unchanged re-deliveries.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.contracts import ENTITIES, LINEAGE_COLUMNS, Entity
+from contracts.entities import ENTITIES, LINEAGE_COLUMNS, Entity
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (

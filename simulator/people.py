@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.sample import vocab
+from simulator import vocab
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECK = np.array(list("10X98765432"))

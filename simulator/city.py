@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ingest.sample import people, vocab
-from ingest.sample.world import World
+from simulator import people, vocab
+from simulator.world import World
 
 DISTRICT_CENTRES = {
     "崇川区": (120.89, 32.01),

@@ -17,13 +17,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingest.contracts import ENTITIES_BY_NAME
-from ingest.sample import generate
-from ingest.sample.cli import run_sample
-from ingest.sample.deliver import EXTRA_COLUMNS
-from ingest.sample.people import checksum_char
+from contracts.entities import ENTITIES_BY_NAME
+from simulator import generate
+from simulator.cli import run_sample
+from simulator.deliver import EXTRA_COLUMNS
+from simulator.people import checksum_char
 from tests.conftest import TEST_END, TEST_MONTHS, TEST_SCALE, TEST_SEED
-from tests.sample.conftest import HEADER_INDEX, Delivered, norm_header
+from tests.simulator.conftest import HEADER_INDEX, Delivered, norm_header
 
 DAILY = (
     "hotline_tickets",
@@ -308,7 +308,7 @@ def test_status_changes_are_reexported_in_later_files(frames: dict[str, pl.DataF
 
 
 def test_corrected_reexports_fix_some_values_of_their_original(sample_root: Path):
-    from tests.sample.conftest import read_delivered
+    from tests.simulator.conftest import read_delivered
 
     corrected = list((sample_root / "landing").rglob("补发/*"))
     assert len(corrected) >= 3

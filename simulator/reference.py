@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ingest.sample import vocab
-from ingest.sample.activity import Period
-from ingest.sample.city import City
+from simulator import vocab
+from simulator.activity import Period
+from simulator.city import City
 
 
 def population(city: City, period: Period, rng: np.random.Generator) -> dict[str, pl.DataFrame]:

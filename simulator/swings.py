@@ -47,7 +47,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from ingest.sample.world import World
+from simulator.world import World
 
 SWINGS_FILE = "alert_swings.csv"
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingest.sample import generate
-from ingest.sample.cli import run_sample
-from ingest.sample.world import ASSUMPTIONS, PRIOR_WRONG, World, default_world, load_world_file
+from simulator import generate
+from simulator.cli import run_sample
+from simulator.world import ASSUMPTIONS, PRIOR_WRONG, World, default_world, load_world_file
 from tests.conftest import TEST_END, TEST_SCALE, TEST_SEED
-from tests.sample.test_generator import digests, latest
+from tests.simulator.test_generator import digests, latest
 
 
 def _world_json(root: Path) -> dict:
@@ -183,7 +183,7 @@ def test_checks_give_the_occupants_found_as_often_as_the_world_says(
 
 
 def test_the_sample_readme_documents_every_assumption():
-    readme = (Path(__file__).resolve().parents[2] / "ingest" / "sample" / "README.md").read_text(
+    readme = (Path(__file__).resolve().parents[2] / "simulator" / "README.md").read_text(
         encoding="utf-8"
     )
     missing = [f"{t}.{k}" for t, d in ASSUMPTIONS.items() for k in d if f"`{t}.{k}`" not in readme]

@@ -31,7 +31,7 @@ Overrides (for tests and experiments)
 value (it may lie outside the drawn range, e.g. 0 to switch a signal off); an
 unknown topic or key is a ``ValueError``, so a typo cannot silently test the
 wrong world. The keys are those of :data:`ASSUMPTIONS` (listed, with their
-ranges, in ``ingest/sample/README.md``). Example: a world where complaints say
+ranges, in ``simulator/README.md``). Example: a world where complaints say
 nothing and crowding and deregistration churn say a lot, i.e. one where the
 prior's ordering of factors is wrong::
 

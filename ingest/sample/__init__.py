@@ -1,6 +1,0 @@
-"""Synthetic city generator (``pingan sample``): export files as the source systems deliver
-them, and the planted group-rental truth for evaluation. See :mod:`ingest.sample.generator`."""
-
-from ingest.sample.generator import SampleSummary, generate
-
-__all__ = ["SampleSummary", "generate"]
