@@ -9,6 +9,8 @@ RUN := $(UV) run --frozen
 export PINGAN_DATA_DIR ?= $(CURDIR)/data
 PORT ?= 8501
 SCALE ?= demo
+# pytest-xdist workers: one per core (the suite's budget is 15 minutes on 2 cores).
+TEST_WORKERS ?= auto
 
 .PHONY: help bootstrap browser documents demo sample run serve ui test lint typecheck bench clean
 
@@ -50,7 +52,7 @@ typecheck: bootstrap ## mypy on the ingest and dashboards packages
 	$(RUN) mypy
 
 test: bootstrap browser documents lint typecheck ## lint, type-check and run every test
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 bench: bootstrap browser ## run the benchmarks; results in benchmarks/results/
 	$(RUN) python -m benchmarks.run_all

@@ -7,10 +7,14 @@ that writes to it must copy it first (``copy_warehouse``).
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from contracts.settings import Settings
 
@@ -28,14 +32,43 @@ def settings_for(data_dir: Path, warehouse: Path | None = None) -> Settings:
     return Settings(data_dir=data_dir, warehouse=warehouse or data_dir / "warehouse.duckdb")
 
 
+def _built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder ``build`` filled once per test session, shared by every xdist worker.
+
+    Under pytest-xdist each worker is its own process with its own session fixtures;
+    the folder is built once under a file lock in the directory all workers share
+    (the pattern of pytest-xdist's docs) so the costly stages run once, not per worker.
+    """
+    shared = tmp_path_factory.getbasetemp().parent
+    folder = shared / name
+    done = folder / ".built"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
+def _private_copy(source: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """This worker's own copy: DuckDB lets one process write a file, so workers never share one."""
+    target = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".built"))
+    return target
+
+
 @pytest.fixture(scope="session")
 def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding ``landing/`` and ``truth/`` of a small synthetic city."""
     from simulator import generate
 
-    root = tmp_path_factory.mktemp("sample")
-    generate(root, scale=TEST_SCALE, months=TEST_MONTHS, seed=TEST_SEED, end=TEST_END)
-    return root
+    def build(root: Path) -> None:
+        generate(root, scale=TEST_SCALE, months=TEST_MONTHS, seed=TEST_SEED, end=TEST_END)
+
+    return _built_once(tmp_path_factory, "sample", build)
 
 
 @pytest.fixture(scope="session")
@@ -43,29 +76,66 @@ def raw_warehouse(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     """Settings of a data dir whose warehouse has the sample ingested (raw layer only)."""
     from ingest.load import ingest_paths
 
-    data_dir = tmp_path_factory.mktemp("raw_wh")
-    shutil.copytree(sample_root / "truth", data_dir / "truth")
-    settings = settings_for(data_dir)
-    ingest_paths([sample_root / "landing"], settings)
-    return settings
+    def build(data_dir: Path) -> None:
+        shutil.copytree(sample_root / "truth", data_dir / "truth")
+        ingest_paths([sample_root / "landing"], settings_for(data_dir))
+
+    shared = _built_once(tmp_path_factory, "raw_wh", build)
+    return settings_for(_private_copy(shared, tmp_path_factory, "raw_wh"))
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """The shared data dir after one whole ``pingan run`` and whether the run passed."""
+
+    data_dir: Path
+    success: bool
+    failures: list[str]
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(raw_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of a data dir whose warehouse went through ``dbt build`` (all layers)."""
-    from orchestration.dbt_build import dbt_build
+def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """One ``pingan run`` (the Dagster job in-process: ingest, dbt, the lead model, GX,
+    publish) over the sample, shared by the session. Copy it before use (``run_copy_of``).
 
-    data_dir = tmp_path_factory.mktemp("built_wh")
-    shutil.copytree(raw_warehouse.data_dir, data_dir, dirs_exist_ok=True)
-    settings = settings_for(data_dir)
-    result = dbt_build(settings)
-    assert result.success, result.summary
-    return settings
+    A copy sits at another path, so the load ledger's paths name the shared folder: a
+    test that ingests again on a copy sees the sample's files as duplicates, not as seen
+    (tests/orchestration/test_pipeline.py runs its own first run for that reason)."""
+    from orchestration.run import execute, summarise
+
+    def build(data_dir: Path) -> None:
+        shutil.copytree(sample_root / "landing", data_dir / "landing")
+        shutil.copytree(sample_root / "truth", data_dir / "truth")
+        result, seconds = execute(settings_for(data_dir))
+        report = {"success": result.success, "failures": summarise(result, seconds).failures}
+        (data_dir / "pipeline_run.json").write_text(json.dumps(report), encoding="utf-8")
+
+    folder = _built_once(tmp_path_factory, "pipeline_run", build)
+    report = json.loads((folder / "pipeline_run.json").read_text(encoding="utf-8"))
+    return PipelineRun(data_dir=folder, **report)
+
+
+@pytest.fixture(scope="session")
+def run_copy_of(tmp_path_factory: pytest.TempPathFactory, pipeline_run: PipelineRun):
+    """A private copy of the shared run's data dir, as Settings."""
+
+    def _copy(name: str) -> Settings:
+        assert pipeline_run.success, pipeline_run.failures
+        return settings_for(_private_copy(pipeline_run.data_dir, tmp_path_factory, name))
+
+    return _copy
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(run_copy_of) -> Settings:
+    """Settings of a data dir whose warehouse went through the whole run (all layers),
+    built the way ``pingan run`` builds it."""
+    return run_copy_of("built_wh")
 
 
 @pytest.fixture(scope="session")
 def published_warehouse(built_warehouse: Settings) -> Settings:
-    """Settings whose ``published_warehouse`` snapshot exists (built from ``built_warehouse``)."""
+    """Settings whose ``published_warehouse`` snapshot exists (the run published it)."""
     from orchestration.publish import publish_snapshot
 
     publish_snapshot(built_warehouse)

@@ -42,17 +42,10 @@ PATIENCE = 300.0  # seconds: generous, the machine is shared
 
 
 @pytest.fixture(scope="module")
-def full_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A data dir after one successful `pingan run` over the sample (ingest, dbt, GX, publish)."""
-    from orchestration.run import execute, summarise
-
-    data_dir = tmp_path_factory.mktemp("faults_run") / "data"
-    shutil.copytree(sample_root / "landing", data_dir / "landing")
-    shutil.copytree(sample_root / "truth", data_dir / "truth")
-    settings = settings_for(data_dir)
-    result, seconds = execute(settings)
-    assert result.success, summarise(result, seconds).failures
-    return settings
+def full_run(run_copy_of) -> Settings:
+    """A data dir after one successful `pingan run` over the sample (ingest, dbt, GX, publish):
+    the session's shared run, copied."""
+    return run_copy_of("faults_run")
 
 
 @pytest.fixture
