@@ -44,9 +44,12 @@ serve: bootstrap ## serve the dashboards on 127.0.0.1:$(PORT)
 ui: bootstrap ## start the Dagster UI on 127.0.0.1 (instance under $PINGAN_DATA_DIR/dagster)
 	$(RUN) python -m orchestration.ui
 
-lint: bootstrap ## ruff lint and format check
+lint: bootstrap ## ruff (lint, format), sqlfluff on the dbt models, dbt-bouncer on the dbt manifest
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	cd dbt_project && $(RUN) sqlfluff lint models --processes 2
+	cd dbt_project && PINGAN_DB="$(PINGAN_DATA_DIR)/warehouse.duckdb" $(RUN) dbt parse --quiet --profiles-dir . --target-path target
+	cd dbt_project && $(RUN) dbt-bouncer run --config-file dbt-bouncer.yml
 
 typecheck: bootstrap ## mypy on the ingest and dashboards packages
 	$(RUN) mypy

@@ -20,7 +20,14 @@ from typing import Any
 
 import yaml
 
-from contracts.entities import ENTITIES, LINEAGE_COLUMNS, SYSTEMS, Entity
+from contracts.entities import (
+    CADENCES,
+    DELIVERED_STATUSES,
+    ENTITIES,
+    LINEAGE_COLUMNS,
+    SYSTEMS,
+    Entity,
+)
 from contracts.support_tables import raw_table_columns
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -79,6 +86,7 @@ def _table(ent: Entity) -> dict[str, Any]:
     return {
         "name": ent.name,
         "description": f"{ent.description} ({ent.label}; key: {', '.join(ent.key)})",
+        "config": _freshness(ent),
         "meta": {
             "label": ent.label,
             "key": list(ent.key),
@@ -87,6 +95,22 @@ def _table(ent: Entity) -> dict[str, Any]:
             "full_dump": ent.full_dump,
         },
         "columns": columns,
+    }
+
+
+def _freshness(ent: Entity) -> dict[str, Any]:
+    """dbt's freshness of the source, by the rule of ingest.freshness: the newest file of
+    the entity in the load ledger that counts as a delivery (loaded or duplicate: an
+    unchanged re-export adds no rows but is a delivery), late after the contracts'
+    cadence plus grace. `dbt source freshness` and Dagster's checks then agree."""
+    hours = CADENCES[ent.cadence].allowed.total_seconds() / 3600
+    statuses = ", ".join(f"'{s}'" for s in DELIVERED_STATUSES)
+    return {
+        "freshness": {"warn_after": {"count": int(hours), "period": "hour"}},
+        "loaded_at_query": (
+            "select max(ingested_at) from raw.load_ledger "
+            f"where entity = '{ent.name}' and status in ({statuses})"
+        ),
     }
 
 

@@ -58,7 +58,7 @@ class PinganDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "seeds"
         fqn = dbt_resource_props.get("fqn") or []
-        if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts"):
+        if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts", "evaluation"):
             return fqn[1]
         return "dbt"
 
@@ -115,9 +115,8 @@ def staging_models_by_entity() -> dict[str, dict[str, Any]]:
 
 
 def mart_models() -> list[dict[str, Any]]:
-    return [
-        n for n in _models() if str(n.get("original_file_path", "")).startswith("models/marts/")
-    ]
+    """The models of schema marts (models/marts/ and the evaluation marts)."""
+    return [n for n in _models() if n.get("schema") == "marts"]
 
 
 def model_key(node: Mapping[str, Any]) -> dg.AssetKey:

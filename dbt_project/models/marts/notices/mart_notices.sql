@@ -24,7 +24,7 @@ reference_time as (
     select
         greatest(
             cast({{ dbt.dateadd('day', '1', 'a.as_of_date') }} as timestamp),
-            coalesce((select max(updated_at) from feedback), cast(a.as_of_date as timestamp))
+            coalesce((select max(f.updated_at) from feedback as f), cast(a.as_of_date as timestamp))
         ) as as_of_at
     from as_of as a
 ),

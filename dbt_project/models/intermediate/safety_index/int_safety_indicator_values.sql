@@ -26,7 +26,7 @@ streets as (
 ),
 
 months as (
-    select * from {{ ref('dim_month') }}
+    select * from {{ ref('int_months') }}
 ),
 
 indicators as (
@@ -38,23 +38,23 @@ activity as (
 ),
 
 cases as (
-    select * from {{ ref('fct_police_cases') }}
+    select * from {{ ref('int_police_cases') }}
 ),
 
 incidents as (
-    select * from {{ ref('fct_police_incidents') }}
+    select * from {{ ref('int_police_incidents') }}
 ),
 
 tickets as (
-    select * from {{ ref('fct_hotline_tickets') }}
+    select * from {{ ref('int_hotline_tickets') }}
 ),
 
 events as (
-    select * from {{ ref('fct_grid_events') }}
+    select * from {{ ref('int_grid_events') }}
 ),
 
 hazards as (
-    select * from {{ ref('fct_rental_hazards') }}
+    select * from {{ ref('int_rental_hazards') }}
 ),
 
 reference_indicators as (

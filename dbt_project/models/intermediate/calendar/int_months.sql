@@ -1,3 +1,5 @@
+-- The months of the data (dim_month publishes them; intermediate models read this).
+{{ config(materialized='view') }}
 -- Months from the first to the last month with activity in any system.
 with
 

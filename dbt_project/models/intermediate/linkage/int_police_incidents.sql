@@ -1,3 +1,7 @@
+-- Each record of police incidents with its linked dwelling and region, the
+-- intermediate models' view of fct_police_incidents (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 incidents as (

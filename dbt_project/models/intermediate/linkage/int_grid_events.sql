@@ -1,3 +1,7 @@
+-- Each record of grid events with its linked dwelling and region, the
+-- intermediate models' view of fct_grid_events (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 events as (

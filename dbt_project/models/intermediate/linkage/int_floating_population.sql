@@ -1,3 +1,7 @@
+-- Each record of floating population with its linked dwelling and region, the
+-- intermediate models' view of fct_floating_population (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 registrations as (

@@ -1,3 +1,7 @@
+-- Each record of police cases with its linked dwelling and region, the
+-- intermediate models' view of fct_police_cases (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 cases as (

@@ -12,27 +12,27 @@ as_of as (
 ),
 
 floating as (
-    select * from {{ ref('fct_floating_population') }}
+    select * from {{ ref('int_floating_population') }}
     where house_id is not null
 ),
 
 tickets as (
-    select * from {{ ref('fct_hotline_tickets') }}
+    select * from {{ ref('int_hotline_tickets') }}
     where house_id is not null
 ),
 
 events as (
-    select * from {{ ref('fct_grid_events') }}
+    select * from {{ ref('int_grid_events') }}
     where house_id is not null
 ),
 
 incidents as (
-    select * from {{ ref('fct_police_incidents') }}
+    select * from {{ ref('int_police_incidents') }}
     where house_id is not null
 ),
 
 hazards as (
-    select * from {{ ref('fct_rental_hazards') }}
+    select * from {{ ref('int_rental_hazards') }}
     where house_id is not null
 ),
 

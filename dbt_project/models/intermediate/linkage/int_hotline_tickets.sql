@@ -1,3 +1,7 @@
+-- Each record of hotline tickets with its linked dwelling and region, the
+-- intermediate models' view of fct_hotline_tickets (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 tickets as (

@@ -1,3 +1,7 @@
+-- Each record of rental hazards with its linked dwelling and region, the
+-- intermediate models' view of fct_rental_hazards (which publishes it). A view: the fact is its copy.
+{{ config(materialized='view') }}
+
 with
 
 hazards as (
