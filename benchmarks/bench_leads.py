@@ -144,9 +144,16 @@ def max_gap(table: list[dict[str, Any]]) -> float | None:
     return max(gaps) if gaps else None
 
 
-def rank_leads(warehouse: Path, group_rentals: set[str], checked: set[str]) -> dict[str, Any]:
+def rank_leads(
+    warehouse: Path,
+    group_rentals: set[str],
+    checked: set[str],
+    kinds: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Precision@k of the learned and prior-only rankings among unchecked dwellings, and
-    the checked dwellings' (probability, confirmed) pairs."""
+    the checked dwellings' (probability, confirmed) pairs; with the truth's ``kinds``
+    (house -> group_rental or the confounder's kind), what each top k is made of (which
+    confounders take the places of the missed group rentals)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         cols = columns(con, SCORES)
@@ -177,8 +184,19 @@ def rank_leads(warehouse: Path, group_rentals: set[str], checked: set[str]) -> d
     def ranked(i: int) -> list[str]:
         return [r[0] for r in sorted(unchecked, key=lambda r: (-(r[i] or 0.0), r[0]))]
 
+    def composition(order: list[str]) -> dict[str, int]:
+        top: dict[str, int] = {}
+        for h in order[:k]:
+            kind = (kinds or {}).get(h, "normal")
+            top[kind] = top.get(kind, 0) + 1
+        return dict(sorted(top.items(), key=lambda kv: -kv[1]))
+
     table = reliability(pairs)
+    top_k = {"prior": composition(ranked(2))}
+    if has_prior:
+        top_k["learned"] = composition(ranked(1))
     return {
+        "top_k_kinds": top_k if kinds is not None else None,
         "dwellings_scored": len(rows),
         "unchecked": len(unchecked),
         "k": k,
@@ -193,8 +211,9 @@ def rank_leads(warehouse: Path, group_rentals: set[str], checked: set[str]) -> d
     }
 
 
-def sample_truth(truth: Path) -> tuple[set[str], set[str]]:
-    """(planted group rentals, houses with a police check) of a generated sample."""
+def sample_truth(truth: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """(planted group rentals, houses with a police check, house -> group_rental or the
+    confounder's kind) of a generated sample."""
     import polars as pl
 
     planted = pl.read_csv(truth / "group_rental_truth.csv", infer_schema=False)
@@ -203,7 +222,11 @@ def sample_truth(truth: Path) -> tuple[set[str], set[str]]:
     checked = set(
         links.filter(pl.col("entity") == "police_rental_checks")["house_id"].drop_nulls().to_list()
     )
-    return group, checked
+    kinds = {
+        h: "group_rental" if label == "group_rental" else kind
+        for h, label, kind in planted.select("house_id", "label", "kind").iter_rows()
+    }
+    return group, checked, kinds
 
 
 def retrain(data_dir: Path) -> dict[str, Any]:
@@ -278,7 +301,7 @@ def measure_world(
         pipeline,
         again,
     )
-    group, checked = sample_truth(data_dir / "truth")
+    group, checked, kinds = sample_truth(data_dir / "truth")
     result: dict[str, Any] = {"world": world, "seed": seed, "generate_seconds": gen_s, "run": run}
     drawn = (read_world(data_dir / "truth") or {}).get("assumptions", {})
     result["assumptions"] = {
@@ -287,7 +310,7 @@ def measure_world(
     result["planted_group_rentals"] = len(group)
     result["checked_houses"] = len(checked)
     try:
-        result |= rank_leads(data_dir / "warehouse.duckdb", group, checked)
+        result |= rank_leads(data_dir / "warehouse.duckdb", group, checked, kinds)
     except duckdb.Error as exc:
         result["error"] = f"cannot rank: {exc}".splitlines()[0]
     if not keep:
@@ -310,7 +333,9 @@ def measure_eval_city(
     group = {h for h, kind in truth["kinds"].items() if kind == "group_rental"}
     result: dict[str, Any] = {"run": run, "planted_group_rentals": len(group)}
     try:
-        result |= rank_leads(data_dir / "warehouse.duckdb", group, set(truth["checked"]))
+        result |= rank_leads(
+            data_dir / "warehouse.duckdb", group, set(truth["checked"]), dict(truth["kinds"])
+        )
     except duckdb.Error as exc:
         result["error"] = f"cannot rank: {exc}".splitlines()[0]
     if not keep:

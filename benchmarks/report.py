@@ -145,6 +145,16 @@ def _p(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _intruders(w: dict[str, Any]) -> str:
+    """What took the places of the missed group rentals in a world's top k (bench_leads'
+    ``top_k_kinds``: the truth's kinds; ``normal`` = not planted at all)."""
+    top = (w.get("top_k_kinds") or {}).get("learned") or (w.get("top_k_kinds") or {}).get("prior")
+    if not top:
+        return "-"
+    others = [f"{kind} {n}" for kind, n in top.items() if kind != "group_rental"]
+    return ", ".join(others) or "none"
+
+
 def leads_section(r: dict[str, Any]) -> list[str]:
     """Group-rental leads across worlds (bench_leads): precision@k per world, min, median."""
     summary = r.get("summary", {})
@@ -162,8 +172,8 @@ def leads_section(r: dict[str, Any]) -> list[str]:
         lines += [f"Note: {r['note']}.", ""]
     lines += [
         "| world | k | learned | prior | floating registered | complaints/yr | grid coverage "
-        "| checks after leads | run |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| checks after leads | learned top k besides group rentals | run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for w in r["worlds"]:
         a = w.get("assumptions", {})
@@ -172,7 +182,7 @@ def leads_section(r: dict[str, Any]) -> list[str]:
             f"| {_p(a.get('group_rental.floating_register_share'))} "
             f"| {_p(a.get('group_rental.complaints_per_year'))} "
             f"| {_p(a.get('group_rental.grid_coverage'))} | {_p(a.get('checks.lead_share'))} "
-            f"| {'ok' if w['run']['ok'] else 'failed'} |"
+            f"| {_intruders(w)} | {'ok' if w['run']['ok'] else 'failed'} |"
         )
     spreads = {
         name: f"{_p(s['min'])} / {_p(s['median'])} / {_p(s['max'])}" if s else "-"
@@ -180,13 +190,14 @@ def leads_section(r: dict[str, Any]) -> list[str]:
         for s in [summary.get(name)]
     }
     lines.append(
-        f"| **min / median / max** | | {spreads['learned']} | {spreads['prior']} | | | | | |"
+        f"| **min / median / max** | | {spreads['learned']} | {spreads['prior']} | | | | | | |"
     )
     ec = r.get("eval_city")
     if ec:
         lines.append(
             f"| independent city (eval-city) | {ec.get('k', '-')} | {_p(ec.get('learned'))} "
-            f"| {_p(ec.get('prior'))} | | | | | {'ok' if ec['run']['ok'] else 'failed'} |"
+            f"| {_p(ec.get('prior'))} | | | | | {_intruders(ec)} "
+            f"| {'ok' if ec['run']['ok'] else 'failed'} |"
         )
     lines.append("")
     pooled = r.get("reliability_pooled") or []
