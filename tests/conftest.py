@@ -53,7 +53,7 @@ def raw_warehouse(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def built_warehouse(raw_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of a data dir whose warehouse went through ``dbt build`` (all layers)."""
-    from orchestration.dbt_build import dbt_build
+    from orchestration.defs.dbt.build import dbt_build
 
     data_dir = tmp_path_factory.mktemp("built_wh")
     shutil.copytree(raw_warehouse.data_dir, data_dir, dirs_exist_ok=True)
@@ -66,7 +66,7 @@ def built_warehouse(raw_warehouse: Settings, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="session")
 def published_warehouse(built_warehouse: Settings) -> Settings:
     """Settings whose ``published_warehouse`` snapshot exists (built from ``built_warehouse``)."""
-    from orchestration.publish import publish_snapshot
+    from orchestration.defs.publish.snapshot import publish_snapshot
 
     publish_snapshot(built_warehouse)
     return built_warehouse

@@ -103,10 +103,10 @@ def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Iterable[Outcome]) -> int:
     """Append outcomes to ``quality.check_results``; returns the number of rows written."""
-    from orchestration.freshness import local_now
+    from ingest.load import shanghai_now
 
     ensure_quality_schema(con)
-    now = local_now()
+    now = shanghai_now()
     rows = [
         (
             run_id,
