@@ -46,7 +46,7 @@ lint: bootstrap ## ruff lint and format check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-typecheck: bootstrap ## mypy on the ingest and dashboards packages
+typecheck: bootstrap ## mypy on contracts, ingest, simulator, dashboards and orchestration
 	$(RUN) mypy
 
 test: bootstrap browser documents lint typecheck ## lint, type-check and run every test

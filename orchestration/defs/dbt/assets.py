@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -25,6 +25,7 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
@@ -162,14 +163,23 @@ def _build(
         ) from None
 
 
+class _Common(TypedDict):
+    """What the three dbt steps share (typed, so ``**common`` is checked)."""
+
+    manifest: dict[str, Any]
+    dagster_dbt_translator: DagsterDbtTranslator
+    project: DbtProject
+    op_tags: dict[str, str]
+
+
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
     assets: list[dg.AssetsDefinition] = []
-    common = {
-        "manifest": manifest(),
-        "dagster_dbt_translator": TRANSLATOR,
-        "project": dbt_project(),
-        "op_tags": WAREHOUSE_TAGS,
-    }
+    common = _Common(
+        manifest=manifest(),
+        dagster_dbt_translator=TRANSLATOR,
+        project=dbt_project(),
+        op_tags=WAREHOUSE_TAGS,
+    )
     if _has_nodes(True):
 
         @dbt_assets(select=STAGING_SELECT, name="dbt_staging", **common)

@@ -378,7 +378,8 @@ class Validator:
         by_name = {r.name: r for r in rules}
         out = []
         for res in result.results:
-            name = (res.expectation_config.meta or {}).get("check_name")
+            config = res.expectation_config
+            name = (config.meta or {}).get("check_name") if config is not None else None
             if name in by_name:
                 out.append((by_name[name], res))
         return out
