@@ -157,6 +157,7 @@ def dbt_args(
         "info",
         "--log-format-file",
         "text",
+        "--no-use-colors-file",
     ]
     if select:
         args += ["--select", select]
