@@ -157,6 +157,9 @@ def dbt_args(
         "info",
         "--log-format-file",
         "text",
+        # no colour codes in the messages (dbt colours them by the console flag), neither
+        # in dbt.log nor in the events Dagster shows
+        "--no-use-colors",
         "--no-use-colors-file",
     ]
     if select:
