@@ -51,7 +51,7 @@ lint: bootstrap ## ruff (lint, format), sqlfluff on the dbt models, dbt-bouncer 
 	cd dbt_project && PINGAN_DB="$(PINGAN_DATA_DIR)/warehouse.duckdb" $(RUN) dbt parse --quiet --profiles-dir . --target-path target
 	cd dbt_project && $(RUN) dbt-bouncer run --config-file dbt-bouncer.yml
 
-typecheck: bootstrap ## mypy on the ingest and dashboards packages
+typecheck: bootstrap ## mypy on contracts, ingest, simulator, dashboards and orchestration
 	$(RUN) mypy
 
 test: bootstrap browser documents lint typecheck ## lint, type-check and run every test

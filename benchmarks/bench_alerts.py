@@ -41,7 +41,7 @@ import polars as pl
 
 from benchmarks.common import WORK, write_result
 from contracts.settings import Settings
-from orchestration.dbt_build import dbt_build
+from orchestration.defs.dbt.build import dbt_build
 from simulator.swings import MIN_HISTORY, SWINGS_FILE
 
 SEED = 20261101

@@ -26,7 +26,8 @@ import duckdb
 
 from benchmarks.common import RESULTS, WORK, write_result
 from contracts.settings import Settings
-from orchestration.dbt_build import dbt_build
+from orchestration.defs.dbt.build import dbt_build
+from orchestration.defs.dbt.runner import target_dir
 
 SEED = 20261001
 END = "2026-10"
@@ -61,7 +62,7 @@ def measure(data_dir: Path, raw: Path, label: str) -> dict[str, Any]:
     if not result.success:
         raise SystemExit(f"dbt build failed on {label}:\n{result.summary}")
 
-    run_results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())
+    run_results = json.loads((target_dir(settings) / "run_results.json").read_text())
     nodes = sorted(run_results["results"], key=lambda r: -r["execution_time"])
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:

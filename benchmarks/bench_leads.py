@@ -235,7 +235,8 @@ def retrain(data_dir: Path) -> dict[str, Any]:
     functions ``pingan build`` runs after dbt's first step (a change of the model's code
     or settings is measured without re-ingesting and rebuilding every world)."""
     from contracts.settings import Settings
-    from orchestration.dbt_build import LEADS_SELECT, dbt_build
+    from orchestration.defs.dbt.build import dbt_build
+    from orchestration.defs.dbt.runner import LEADS_SELECT
     from orchestration.defs.leads.train import train_group_rental_model
 
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")

@@ -22,7 +22,7 @@ import duckdb
 from benchmarks.common import timed, write_result
 from contracts.settings import Settings
 from dashboards.synthetic import CITY, SMALL, build_snapshot
-from orchestration.publish import SNAPSHOT_STORAGE_COMPATIBILITY, publish
+from orchestration.defs.publish.snapshot import SNAPSHOT_STORAGE_COMPATIBILITY, publish
 
 BASELINE = "latest"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"

@@ -27,7 +27,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from orchestration.dbt_build import run_build
+    from orchestration.defs.dbt.build import run_build
 
     return run_build(load_settings(args.db))
 
@@ -39,13 +39,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_notices(args: argparse.Namespace) -> int:
-    from orchestration.notices import run_notices
+    from orchestration.defs.notices.command import run_notices
 
     return run_notices(args.month, args.out)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.report import run_report
+    from orchestration.defs.bulletin.command import run_report
 
     return run_report(args.month, args.quarter, args.out)
 

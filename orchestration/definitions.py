@@ -14,7 +14,7 @@ from __future__ import annotations
 import dagster as dg
 
 from contracts.settings import Settings, load_settings
-from orchestration.defs.dbt.resources import dbt_resource
+from orchestration.defs.dbt.runner import dbt_resource
 from orchestration.resources import PinganResource
 
 

@@ -67,9 +67,9 @@ def _command_notifier(failure: RunFailure) -> None:
 
 
 def record_failure(settings: Settings, run_id: str, job: str, message: str) -> RunFailure:
-    from orchestration.freshness import local_now
+    from ingest.load import shanghai_now
 
-    failure = RunFailure(run_id, job, message, local_now().isoformat(timespec="seconds"))
+    failure = RunFailure(run_id, job, message, shanghai_now().isoformat(timespec="seconds"))
     path = failure_log(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:

@@ -164,7 +164,7 @@ def execute(
 
 def run_pipeline(settings: Settings) -> int:
     """Run the whole pipeline; print a summary; 0 when it succeeded, 1 otherwise."""
-    from orchestration.defs.dbt.resources import DbtProjectError
+    from orchestration.defs.dbt.runner import DbtProjectError
     from orchestration.failures import record_failure
 
     try:

@@ -136,7 +136,7 @@ def built_warehouse(run_copy_of) -> Settings:
 @pytest.fixture(scope="session")
 def published_warehouse(built_warehouse: Settings) -> Settings:
     """Settings whose ``published_warehouse`` snapshot exists (the run published it)."""
-    from orchestration.publish import publish_snapshot
+    from orchestration.defs.publish.snapshot import publish_snapshot
 
     publish_snapshot(built_warehouse)
     return built_warehouse

@@ -125,7 +125,7 @@ def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, m
     """One rule (ingest.freshness.evaluate): 35.5 days after the last deliveries a daily
     source is late and a monthly one is not, on the page as in Dagster's checks."""
     from contracts.entities import ENTITIES_BY_NAME
-    from orchestration import freshness
+    from orchestration.defs.ingest import freshness
 
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
     path = tmp_path / "published" / "warehouse.duckdb"

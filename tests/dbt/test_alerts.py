@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from contracts.settings import Settings
-from orchestration.dbt_build import dbt_build
+from orchestration.defs.dbt.build import dbt_build
 from tests.dbt.raw_rows import make_warehouse
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from contracts.settings import Settings
-from orchestration.dbt_build import dbt_build, run_build
+from orchestration.defs.dbt.build import dbt_build, run_build
 from tests.dbt.raw_rows import insert_rows, make_warehouse
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from orchestration.dbt_build import LEADS_SELECT, dbt_build
+from orchestration.defs.dbt.build import dbt_build
+from orchestration.defs.dbt.runner import LEADS_SELECT
 from orchestration.defs.leads.train import train_group_rental_model
 from tests.dbt.raw_rows import insert_rows
 

@@ -19,7 +19,7 @@ import xlsxwriter
 
 from contracts.settings import Settings
 from ingest.load import ingest_paths
-from orchestration.dbt_build import dbt_build
+from orchestration.defs.dbt.build import dbt_build
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from contracts.settings import Settings
-from orchestration.dbt_build import PROJECT_DIR
+from orchestration.defs.dbt.runner import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 

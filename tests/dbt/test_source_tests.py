@@ -18,7 +18,8 @@ import pytest
 
 from contracts.entities import ENTITIES, entity
 from contracts.settings import Settings
-from orchestration.dbt_build import _environment, _release_duckdb, dbt_args, dbt_build, dbt_env
+from orchestration.defs.dbt.build import dbt_build
+from orchestration.defs.dbt.runner import dbt_args, run_quietly, run_results, target_dir
 from tests.dbt.raw_rows import make_warehouse
 
 pytestmark = pytest.mark.slow
@@ -32,7 +33,7 @@ def _settings(data_dir: Path) -> Settings:
 
 def _tests_by_id(settings: Settings) -> dict[str, dict[str, Any]]:
     """Test unique id -> (test name, table, column) from the run's manifest."""
-    manifest = json.loads((settings.data_dir / "dbt/target/manifest.json").read_text("utf-8"))
+    manifest = json.loads((target_dir(settings) / "manifest.json").read_text("utf-8"))
     out = {}
     for uid, node in manifest["nodes"].items():
         if node["resource_type"] == "test" and node.get("test_metadata"):
@@ -145,7 +146,7 @@ def _rows_of_test(settings: Settings, column: str) -> list[tuple]:
         if (t["table"], t["column"], t["test"])
         == ("hotline_tickets", column, "out_of_contract_share")
     )
-    (path,) = (settings.data_dir / "dbt/target/compiled").rglob(name)
+    (path,) = (target_dir(settings) / "compiled").rglob(name)
     sql = path.read_text(encoding="utf-8")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -182,18 +183,11 @@ def test_a_raw_row_without_its_key_fails_the_source_key_test(hotline) -> None:
 
 def _dbt_test(settings: Settings, select: str) -> list[tuple[str, str]]:
     """``dbt test`` on ``select``: (test name, status) of every test run."""
-    from dbt.cli.main import dbtRunner
-
-    with _environment(dbt_env(settings)):
-        try:
-            res = dbtRunner().invoke(dbt_args(settings, "test", select=select))
-        finally:
-            _release_duckdb()
-    assert res.result is not None, res.exception
-    return [
-        (r.node.test_metadata.name, str(getattr(r.status, "value", r.status)))
-        for r in res.result.results
-    ]
+    run_quietly(settings, dbt_args(settings, "test", select=select))
+    results = run_results(settings)
+    assert results is not None, f"dbt test did not run: see {settings.data_dir}/dbt/logs"
+    tests = _tests_by_id(settings)
+    return [(tests[r["unique_id"]]["test"], str(r["status"])) for r in results["results"]]
 
 
 def test_null_and_duplicate_keys_fail_the_staging_key_tests(hotline) -> None:

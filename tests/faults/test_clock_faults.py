@@ -33,24 +33,23 @@ PIPELINE = textwrap.dedent(
     import json, sys
     from pathlib import Path
 
-    from dbt.cli.main import dbtRunner
-
     from ingest.load import ingest_paths
     from contracts.settings import Settings
-    from orchestration.dbt_build import _environment, dbt_args, dbt_env
+    from orchestration.defs.dbt.runner import dbt_args, run_quietly
 
     data_dir, delivery = Path(sys.argv[1]), Path(sys.argv[2])
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
     loaded = [r.status for r in ingest_paths([delivery], settings)]
-    with _environment(dbt_env(settings)):
-        # the models up to the ticket facts (their data tests run in the suite's full build)
-        built = dbtRunner().invoke(dbt_args(settings, "run", "+fct_hotline_tickets")).success
-        # what dbt's own DuckDB session takes as the zone and as today
-        shown = dbtRunner().invoke(
-            dbt_args(settings, "show")
-            + ["--inline", "select current_setting('TimeZone') as tz, current_date as today"]
-        )
-    tz, today = shown.result.results[0].agate_table.rows[0]
+    # the models up to the ticket facts (their data tests run in the suite's full build)
+    run, _ = run_quietly(settings, dbt_args(settings, "run", select="+fct_hotline_tickets"))
+    built = run.process.returncode == 0
+    # what dbt's own DuckDB session takes as the zone and as today
+    sql = "select current_setting('TimeZone') as tz, current_date as today"
+    _, events = run_quietly(
+        settings, dbt_args(settings, "show", extra=["--inline", sql, "--output", "json"])
+    )
+    (shown,) = [e["data"] for e in events if e["info"]["name"] == "ShowNode"]
+    ((tz, today),) = [tuple(row.values()) for row in json.loads(shown["preview"])]
     print(json.dumps({
         "loaded": loaded, "built": built,
         "dbt_zone": tz, "dbt_today": str(today),

@@ -266,7 +266,7 @@ def test_a_hostile_landing_folder_leaves_a_ledger_row_per_path_and_the_run_compl
         assert read == loaded + rejected, name
         assert status != "rejected" or (reason and "\n" not in reason), name
     # A rerun finds nothing new: every refusal was recorded once.
-    from orchestration.landing import pending_for_run
+    from orchestration.defs.ingest.landing import pending_for_run
 
     again = pending_for_run(settings, "hotline")
     assert again.pending == [] and again.refused == []

@@ -27,9 +27,9 @@ import pytest
 
 from contracts.settings import Settings
 from ingest.pii import digit_runs
-from orchestration.dbt_build import dbt_build
-from orchestration.landing import evaluate_sensor, sha256_of
-from orchestration.publish import PublishError, publish, published_version
+from orchestration.defs.dbt.build import dbt_build
+from orchestration.defs.ingest.landing import evaluate_sensor, sha256_of
+from orchestration.defs.publish.snapshot import PublishError, publish, published_version
 from tests.conftest import settings_for
 from tests.ingest.test_pii_scan import clear_values_in, digit_runs_in_warehouse, leaked
 from tests.orchestration.helpers import ticket, write_tickets
@@ -147,7 +147,7 @@ PUBLISH_LOOP = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from orchestration.publish import publish
+    from orchestration.defs.publish.snapshot import publish
     from tests.conftest import settings_for
     settings = settings_for(Path(sys.argv[1]))
     while True:
@@ -218,7 +218,7 @@ def test_a_file_removed_after_being_seen_is_recorded_missing_and_the_rest_loads(
     tmp_path: Path,
 ):
     from ingest.load import ingest_paths
-    from orchestration.landing import pending_for_run
+    from orchestration.defs.ingest.landing import pending_for_run
 
     settings = settings_for(tmp_path / "data")
     keep = write_tickets(settings.landing_dir / "hotline" / "12345_工单_20261003.csv", [ticket(1)])

@@ -13,7 +13,7 @@ from dagster._utils.schedules import cron_string_iterator
 
 from contracts.entities import entity
 from contracts.support_tables import ensure_raw_schema
-from orchestration import freshness
+from orchestration.defs.ingest import freshness
 from orchestration.defs.publish.schedules import (
     PIPELINE_JOB,
     daily_build,

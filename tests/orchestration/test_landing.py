@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingest.load import ingest_paths
-from orchestration.landing import (
+from orchestration.defs.ingest.landing import (
     WarehouseBusy,
     evaluate_sensor,
     ledger_keys,

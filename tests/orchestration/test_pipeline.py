@@ -15,8 +15,8 @@ import pytest
 
 from contracts.entities import ENTITIES
 from ingest.progress import Progress
+from orchestration.defs.publish.snapshot import published_version
 from orchestration.failures import failure_log
-from orchestration.publish import published_version
 from orchestration.run import execute, run_pipeline, summarise
 from tests.orchestration.helpers import settings_for
 

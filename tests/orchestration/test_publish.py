@@ -13,8 +13,13 @@ import pytest
 
 from contracts.settings import Settings
 from contracts.support_tables import ensure_raw_schema
-from orchestration.publish import PublishError, publish, publish_snapshot, published_version
-from orchestration.quality import Outcome, record
+from orchestration.defs.publish.snapshot import (
+    PublishError,
+    publish,
+    publish_snapshot,
+    published_version,
+)
+from orchestration.defs.quality.suites import Outcome, record
 from tests.orchestration.helpers import settings_for
 
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from contracts.entities import ENTITIES, entity
-from orchestration import quality
+from orchestration.defs.quality import suites as quality
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 
 from contracts.settings import Settings
 from ingest.load import ingest_paths
+from orchestration.defs.ingest.landing import sha256_of
 from orchestration.defs.ingest.sensors import build_landing_sensor
-from orchestration.landing import sha256_of
 from orchestration.resources import PinganResource
 from tests.orchestration.helpers import settings_for, ticket, write_tickets
 

@@ -11,7 +11,7 @@ import pytest
 
 from contracts.entities import SOURCE_TIME_ZONE
 from orchestration.cli import main as pingan
-from orchestration.landing import scan
+from orchestration.defs.ingest.landing import scan
 from simulator.deliver import PAST_MARGIN_S
 
 

@@ -23,7 +23,7 @@ BULLETIN_KEY = dg.AssetKey(["bulletin"])
 )
 def bulletin(context: AssetExecutionContext, pingan: PinganResource) -> dg.MaterializeResult:
     from dashboards.documents.bulletin_write import latest_period, write_bulletin
-    from orchestration.notices import quiet_streamlit
+    from orchestration.defs.notices.command import quiet_streamlit
 
     quiet_streamlit()
     month = latest_period("month", pingan.settings)

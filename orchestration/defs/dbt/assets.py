@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -25,23 +25,25 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
 from contracts.entities import ENTITIES_BY_NAME
-from orchestration.defs.dbt.resources import (
-    dbt_env,
+from orchestration.defs.dbt.runner import (
+    LEADS_SELECT,
+    STAGING_SELECT,
+    dbt_args,
     dbt_project,
     ensure_manifest,
+    invoke,
     manifest_is_stale,
 )
 from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 
-STAGING_SELECT = "path:models/staging"
-# the lead scoring reads the fitted model (source leads, written by the training asset
-# orchestration/defs/leads): it and everything after it are a third step, dbt_leads
-from orchestration.dbt_build import LEADS_SELECT  # noqa: E402
+# The lead scoring reads the fitted model (source leads, written by the training asset
+# orchestration/defs/leads): it and everything after it are a third step, dbt_leads.
 
 
 class PinganDbtTranslator(DagsterDbtTranslator):
@@ -144,28 +146,39 @@ def _reads_leads(node: Mapping[str, Any], seen: dict[str, bool] | None = None) -
 def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
-    with dbt_env(pingan.settings):
-        try:
-            yield from dbt.cli(["build"], context=context).stream()
-        except KeyError as exc:
-            if not manifest_is_stale():
-                raise
-            # dbt built a node the loaded definitions do not know: say what to do instead
-            # of dagster-dbt's bare KeyError.
-            raise dg.Failure(
-                f"the dbt project changed after the Dagster definitions were loaded ({exc}): "
-                "reload the code location (or rerun `pingan run`)"
-            ) from None
+    settings = pingan.settings
+    try:
+        # the same invocation as `pingan build` (runner.invoke); the context adds this
+        # asset's selection
+        yield from invoke(settings, dbt_args(settings, "build"), dbt=dbt, context=context).stream()
+    except KeyError as exc:
+        if not manifest_is_stale():
+            raise
+        # dbt built a node the loaded definitions do not know: say what to do instead
+        # of dagster-dbt's bare KeyError.
+        raise dg.Failure(
+            f"the dbt project changed after the Dagster definitions were loaded ({exc}): "
+            "reload the code location (or rerun `pingan run`)"
+        ) from None
+
+
+class _Common(TypedDict):
+    """What the three dbt steps share (typed, so ``**common`` is checked)."""
+
+    manifest: dict[str, Any]
+    dagster_dbt_translator: DagsterDbtTranslator
+    project: DbtProject
+    op_tags: dict[str, str]
 
 
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
     assets: list[dg.AssetsDefinition] = []
-    common = {
-        "manifest": manifest(),
-        "dagster_dbt_translator": TRANSLATOR,
-        "project": dbt_project(),
-        "op_tags": WAREHOUSE_TAGS,
-    }
+    common = _Common(
+        manifest=manifest(),
+        dagster_dbt_translator=TRANSLATOR,
+        project=dbt_project(),
+        op_tags=WAREHOUSE_TAGS,
+    )
     if _has_nodes(True):
 
         @dbt_assets(select=STAGING_SELECT, name="dbt_staging", **common)

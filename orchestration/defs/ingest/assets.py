@@ -24,8 +24,8 @@ from contracts.entities import (
     SYSTEMS,
 )
 from ingest.discovery import display
+from orchestration.defs.ingest.landing import landing_folder, pending_for_run
 from orchestration.instance import WAREHOUSE_TAGS
-from orchestration.landing import landing_folder, pending_for_run
 from orchestration.resources import PinganResource
 
 

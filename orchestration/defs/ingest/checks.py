@@ -6,8 +6,9 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from contracts.entities import ENTITIES
-from orchestration import freshness, quality
+from orchestration.defs.ingest import freshness
 from orchestration.defs.ingest.assets import raw_key
+from orchestration.defs.quality import suites as quality
 from orchestration.resources import PinganResource
 
 FRESHNESS_CHECK = "freshness"

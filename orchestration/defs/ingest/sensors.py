@@ -5,8 +5,8 @@ from dagster import SensorEvaluationContext
 
 from contracts.entities import ENTITIES, SYSTEMS
 from orchestration.defs.ingest.assets import ingest_op_name, raw_key
+from orchestration.defs.ingest.landing import evaluate_sensor
 from orchestration.instance import WAREHOUSE_TAGS
-from orchestration.landing import evaluate_sensor
 from orchestration.resources import PinganResource
 
 # A file modified within this many seconds is still being written: wait for the next tick.

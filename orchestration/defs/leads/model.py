@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,15 @@ class Labels:
 
     def source_array(self) -> np.ndarray:
         return np.array(self.source, dtype=object)
+
+
+class LabelCounts(TypedDict):
+    """What the fit learned from (fields of :class:`FittedModel`)."""
+
+    verdicts_used: int
+    positives: int
+    negatives: int
+    occupancy_signals: int
 
 
 @dataclass
@@ -202,7 +212,7 @@ def fit_model(
     pseudo_w = settings.prior_pseudo_verdicts / max(len(x), 1)
     n_pos = int(((labels.y == 1) & (labels.source_array() == "verdict")).sum())
     n_neg = int(((labels.y == 0) & (labels.source_array() == "verdict")).sum())
-    counts = {
+    counts: LabelCounts = {
         "verdicts_used": n_pos + n_neg,
         "positives": n_pos,
         "negatives": n_neg,

@@ -1,7 +1,7 @@
 """Train the group-rental lead model on the warehouse and store it as versioned tables.
 
 ``train_group_rental_model(settings)`` is the one path: ``pingan build`` calls it
-between dbt's two steps (orchestration.dbt_build), the Dagster asset
+between dbt's two steps (orchestration.defs.dbt.build), the Dagster asset
 ``leads/group_rental_model`` calls it in ``pingan run``, and the tests and benchmarks
 call it through either. It reads what dbt's first step built (the terms of every
 dwelling, the police checks, the seeds) and writes schema ``leads``, which dbt's

@@ -24,7 +24,7 @@ def notice_documents(
 ) -> dg.MaterializeResult:
     from dashboards.documents import write_notices
     from dashboards.documents.write import latest_month
-    from orchestration.notices import quiet_streamlit
+    from orchestration.defs.notices.command import quiet_streamlit
 
     quiet_streamlit()
     month = latest_month(pingan.settings)

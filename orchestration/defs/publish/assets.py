@@ -3,8 +3,8 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.defs.publish.snapshot import publish
 from orchestration.instance import WAREHOUSE_TAGS
-from orchestration.publish import publish
 from orchestration.resources import PinganResource
 
 PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])

@@ -9,9 +9,9 @@ from orchestration.resources import PinganResource
 
 def failure_message(context: RunFailureSensorContext) -> str:
     steps = [
-        f"{e.step_key}: {root_message(e.event_specific_data.error)}"[:600]
+        f"{e.step_key}: {root_message(e.step_failure_data.error)}"[:600]
         for e in context.get_step_failure_events()
-        if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)
+        if e.is_step_failure and e.step_failure_data.error is not None
     ]
     return "; ".join(steps) or (context.failure_event.message or "run failed")
 

@@ -10,7 +10,7 @@ Keys and enumerations are dbt tests (staging models and raw sources), not GX rul
 
 Marts with rate columns get ``gx_rates`` (blocking: rates within [0, 1]).
 Every expectation's outcome is appended to ``quality.check_results`` (shown on the
-dashboards' 数据质量 page; GX Data Docs are not built, see orchestration.quality).
+dashboards' 数据质量 page; GX Data Docs are not built, see orchestration.defs.quality.suites).
 """
 
 from collections.abc import Iterator, Sequence
@@ -19,8 +19,8 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from contracts.entities import ENTITIES_BY_NAME
-from orchestration import quality
 from orchestration.defs.dbt.assets import mart_models, model_key, relation, staging_models_by_entity
+from orchestration.defs.quality import suites as quality
 from orchestration.instance import WAREHOUSE_TAGS
 from orchestration.resources import PinganResource
 

@@ -103,10 +103,10 @@ def ensure_quality_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def record(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: Iterable[Outcome]) -> int:
     """Append outcomes to ``quality.check_results``; returns the number of rows written."""
-    from orchestration.freshness import local_now
+    from ingest.load import shanghai_now
 
     ensure_quality_schema(con)
-    now = local_now()
+    now = shanghai_now()
     rows = [
         (
             run_id,
@@ -378,7 +378,8 @@ class Validator:
         by_name = {r.name: r for r in rules}
         out = []
         for res in result.results:
-            name = (res.expectation_config.meta or {}).get("check_name")
+            config = res.expectation_config
+            name = (config.meta or {}).get("check_name") if config is not None else None
             if name in by_name:
                 out.append((by_name[name], res))
         return out

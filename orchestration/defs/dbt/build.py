@@ -1,26 +1,28 @@
-"""Run ``dbt build`` on the warehouse, in-process, and report failures clearly.
+"""``pingan build``: run ``dbt build`` on the warehouse and report failures clearly.
 
-``dbt_build(settings)`` is the one code path: ``pingan build`` calls it through
-:func:`run_build`, tests call it directly, and Dagster loads the same project
-with dagster-dbt. The warehouse path and the truth folder reach dbt through the
-environment variables ``profiles.yml`` and ``dbt_project.yml`` read
-(``PINGAN_DB``, ``PINGAN_TRUTH_DIR``), set for the duration of the invocation.
+``dbt_build(settings)`` is what ``pingan build``, the tests and the benchmarks call. It
+starts dbt exactly as Dagster's dbt assets do (:func:`orchestration.defs.dbt.runner.invoke`:
+the same resource, environment, target folder and log) and reads the outcome of each
+node from the invocation's ``run_results.json``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from contracts.settings import Settings
+from orchestration.defs.dbt.runner import (
+    LEADS_SELECT,
+    dbt_args,
+    error_lines,
+    log_dir,
+    run_quietly,
+    run_results,
+)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 FAILING_STATUSES = {"error", "fail", "runtime error"}
 
 
@@ -48,81 +50,22 @@ class DbtBuildResult:
     notes: list[str] = field(default_factory=list)  # e.g. the lead model that was trained
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _first_line(text: object) -> str:
     lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
     return lines[0] if lines else ""
 
 
-def _message(result: object) -> str:
+def _message(result: dict[str, Any]) -> str:
     """The most telling line of a node's message (dbt puts the database error last)."""
-    text = str(getattr(result, "message", "") or "")
+    text = str(result.get("message") or "")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
-        failures = getattr(result, "failures", None)
+        failures = result.get("failures")
         return f"{failures} failing rows" if failures else "failed"
     for ln in lines:
         if "Error" in ln and len(ln) > 20:
             return ln[:300]
     return lines[0][:300]
-
-
-def dbt_args(
-    settings: Settings,
-    command: str = "build",
-    select: str | None = None,
-    exclude: str | None = None,
-    dbt_vars: dict[str, object] | None = None,
-) -> list[str]:
-    target = settings.data_dir / "dbt" / "target"
-    logs = settings.data_dir / "dbt" / "logs"
-    args = [
-        command,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(logs),
-        # the console stays quiet (callers print their own summary); the full log,
-        # with every failure's detail, goes to <data dir>/dbt/logs/dbt.log
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "info",
-        "--no-use-colors",
-    ]
-    if select:
-        args += ["--select", select]
-    if exclude:
-        args += ["--exclude", exclude]
-    if dbt_vars:
-        # overrides of dbt_project.yml vars for this run (e.g. a sensitivity study)
-        args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
-    return args
-
-
-def dbt_env(settings: Settings) -> dict[str, str]:
-    truth = settings.truth_dir
-    return {
-        "PINGAN_DB": str(settings.warehouse),
-        "PINGAN_TRUTH_DIR": str(truth) if truth.is_dir() else "",
-    }
 
 
 def _prepare_warehouse(settings: Settings) -> str | None:
@@ -142,31 +85,6 @@ def _prepare_warehouse(settings: Settings) -> str | None:
     finally:
         con.close()
     return None
-
-
-def _release_duckdb() -> None:
-    """Close the warehouse connection dbt-duckdb keeps open in-process after a run.
-
-    dbt-duckdb caches one DuckDB database handle per process (for speed across
-    invocations); left open, it locks the warehouse file against the next step in the
-    same process (publishing the snapshot, a read-only query). There is no public API
-    to release it, so this reaches into the adapter's connection manager.
-    """
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - the adapter is a dependency
-        return
-    env = getattr(DuckDBConnectionManager, "_ENV", None)
-    if env is not None:
-        with contextlib.suppress(Exception):
-            env.close()
-    DuckDBConnectionManager.close_all_connections()
-
-
-# dbt runs in two steps around the training of the group-rental lead model: the models
-# that score from the fitted model (schema leads, a dbt source) and everything after
-# them are the second step. Dagster splits its dbt assets on the same selector.
-LEADS_SELECT = "source:leads+"
 
 
 def dbt_build(
@@ -221,32 +139,29 @@ def _invoke(
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
 ) -> DbtBuildResult:
-    from dbt.cli.main import dbtRunner
-
-    with _environment(dbt_env(settings)):
-        try:
-            res = dbtRunner().invoke(dbt_args(settings, "build", select, exclude, dbt_vars))
-        finally:
-            _release_duckdb()
+    args = dbt_args(settings, "build", select=select, exclude=exclude, dbt_vars=dbt_vars)
+    invocation, events = run_quietly(settings, args)
     elapsed = time.perf_counter() - started
-
-    if res.exception is not None or res.result is None:
-        message = _first_line(res.exception) or "dbt could not run (see the dbt log)"
+    results = run_results(settings)
+    if results is None:  # dbt stopped before running a node (the project does not parse)
+        errors = error_lines(events)
+        message = _first_line(errors[0]) if errors else "dbt could not run (see the dbt log)"
         failure = NodeFailure("dbt", "project", "error", message)
         return DbtBuildResult(False, failure.line(), [failure], elapsed)
 
     failures: list[NodeFailure] = []
     warnings: list[str] = []
     counts: dict[str, int] = {}
-    for r in res.result.results:
-        status = str(getattr(r.status, "value", r.status))
-        rtype = str(getattr(r.node.resource_type, "value", r.node.resource_type))
+    for r in results["results"]:
+        status = str(r["status"])
+        node = str(r["unique_id"])
+        rtype = node.split(".", 1)[0]  # model.pingan.x, test.pingan.y, unit_test.pingan.m.t
         counts[f"{rtype}:{status}"] = counts.get(f"{rtype}:{status}", 0) + 1
         if status in FAILING_STATUSES:
-            failures.append(NodeFailure(r.node.unique_id, rtype, status, _message(r)))
+            failures.append(NodeFailure(node, rtype, status, _message(r)))
         elif status == "warn":
-            warnings.append(f"WARN {r.node.unique_id}: {_message(r)}")
-    success = bool(res.success) and not failures
+            warnings.append(f"WARN {node}: {_message(r)}")
+    success = invocation.process.returncode == 0 and not failures
     summary = "\n".join(f.line() for f in failures)
     if not success and not summary:
         summary = "dbt build failed (see the dbt log)"
@@ -285,6 +200,6 @@ def run_build(settings: Settings) -> int:
         print(w)
     if not result.success:
         print(result.summary, file=sys.stderr)
-        print(f"logs: {settings.data_dir / 'dbt' / 'logs'}", file=sys.stderr)
+        print(f"logs: {log_dir(settings)}", file=sys.stderr)
         return 1
     return 0

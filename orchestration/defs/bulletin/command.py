@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from orchestration.notices import quiet_streamlit
+from orchestration.defs.notices.command import quiet_streamlit
 
 
 def run_report(month: str | None, quarter: str | None, out: str | None = None) -> int:

@@ -13,19 +13,14 @@ ledger is the honest clock here. Times are Asia/Shanghai wall-clock, like
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from contracts.entities import DELIVERED_STATUSES, ENTITIES, SOURCE_TIME_ZONE
+from contracts.entities import DELIVERED_STATUSES, ENTITIES
 from ingest.freshness import Freshness, evaluate
+from ingest.load import shanghai_now
 
-__all__ = ["Freshness", "evaluate", "evaluate_all", "last_deliveries", "local_now"]
-
-
-def local_now() -> datetime:
-    """Now as naive Asia/Shanghai wall-clock time (the convention of every stored timestamp)."""
-    return datetime.now(ZoneInfo(SOURCE_TIME_ZONE)).replace(tzinfo=None)
+__all__ = ["Freshness", "evaluate", "evaluate_all", "last_deliveries"]
 
 
 def last_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
@@ -45,6 +40,6 @@ def last_deliveries(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
 def evaluate_all(
     con: duckdb.DuckDBPyConnection, now: datetime | None = None
 ) -> dict[str, Freshness]:
-    now = now or local_now()
+    now = now or shanghai_now()
     last = last_deliveries(con)
     return {ent.name: evaluate(ent, last.get(ent.name), now) for ent in ENTITIES}

@@ -75,9 +75,9 @@ def _relations(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 
 
 def _new_version() -> str:
-    from orchestration.freshness import local_now
+    from ingest.load import shanghai_now
 
-    return f"{local_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return f"{shanghai_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def _remove_stale_temps(folder: Path) -> None:
@@ -159,9 +159,11 @@ def publish(
             "create table meta.publication "
             "(version varchar not null, published_at timestamp not null, run_id varchar)"
         )
-        from orchestration.freshness import local_now
+        from ingest.load import shanghai_now
 
-        con.execute("insert into meta.publication values (?, ?, ?)", [version, local_now(), run_id])
+        con.execute(
+            "insert into meta.publication values (?, ?, ?)", [version, shanghai_now(), run_id]
+        )
         con.execute("checkpoint")
         tables = len(marts)
     except BaseException as exc:
