@@ -38,7 +38,11 @@ ranked as (
         case
             when s.safety_index is not null then rank() over (
                 partition by s.region_level, s.month_start
-                order by case when s.safety_index is null then 1 else 0 end, s.safety_index desc
+                -- rounded as the draws' ranks are: units whose index differs only by the
+                -- float noise of summation order tie, so reruns publish the same ranks
+                order by
+                    case when s.safety_index is null then 1 else 0 end,
+                    round(s.safety_index, 9) desc
             )
         end as rank,
         sum(case when s.safety_index is not null then 1 else 0 end) over (

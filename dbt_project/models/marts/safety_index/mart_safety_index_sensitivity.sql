@@ -157,7 +157,7 @@ final as (
         c.first_order_index,
         dense_rank() over (
             partition by b.month_start, b.region_level
-            order by coalesce(c.first_order_index, 0) desc, b.choice
+            order by round(coalesce(c.first_order_index, 0), 9) desc, b.choice
         ) as choice_rank
     from by_option as b
     inner join by_choice as c
