@@ -43,7 +43,7 @@ def _built_once(
     """
     shared = tmp_path_factory.getbasetemp().parent
     folder = shared / name
-    done = folder / ".built"
+    done = shared / f"{name}.built"  # beside the folder: the folder holds only what build wrote
     with FileLock(str(shared / f"{name}.lock")):
         if not done.exists():
             shutil.rmtree(folder, ignore_errors=True)
@@ -56,7 +56,7 @@ def _built_once(
 def _private_copy(source: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """This worker's own copy: DuckDB lets one process write a file, so workers never share one."""
     target = tmp_path_factory.mktemp(name) / "data"
-    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".built"))
+    shutil.copytree(source, target, symlinks=True)
     return target
 
 
