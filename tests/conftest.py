@@ -7,10 +7,8 @@ that writes to it must copy it first (``copy_warehouse``).
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -84,19 +82,11 @@ def raw_warehouse(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     return settings_for(_private_copy(shared, tmp_path_factory, "raw_wh"))
 
 
-@dataclass(frozen=True)
-class PipelineRun:
-    """The shared data dir after one whole ``pingan run`` and whether the run passed."""
-
-    data_dir: Path
-    success: bool
-    failures: list[str]
-
-
 @pytest.fixture(scope="session")
-def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """One ``pingan run`` (the Dagster job in-process: ingest, dbt, the lead model, GX,
-    publish) over the sample, shared by the session. Copy it before use (``run_copy_of``).
+def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data dir of one ``pingan run`` (the Dagster job in-process: ingest, dbt, the
+    lead model, GX, publish) over the sample, shared by the session. Copy it before use
+    (``run_copy_of``). A failed run raises, so no worker uses it.
 
     A copy sits at another path, so the load ledger's paths name the shared folder: a
     test that ingests again on a copy sees the sample's files as duplicates, not as seen
@@ -107,21 +97,17 @@ def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
         shutil.copytree(sample_root / "landing", data_dir / "landing")
         shutil.copytree(sample_root / "truth", data_dir / "truth")
         result, seconds = execute(settings_for(data_dir))
-        report = {"success": result.success, "failures": summarise(result, seconds).failures}
-        (data_dir / "pipeline_run.json").write_text(json.dumps(report), encoding="utf-8")
+        assert result.success, summarise(result, seconds).failures
 
-    folder = _built_once(tmp_path_factory, "pipeline_run", build)
-    report = json.loads((folder / "pipeline_run.json").read_text(encoding="utf-8"))
-    return PipelineRun(data_dir=folder, **report)
+    return _built_once(tmp_path_factory, "pipeline_run", build)
 
 
 @pytest.fixture(scope="session")
-def run_copy_of(tmp_path_factory: pytest.TempPathFactory, pipeline_run: PipelineRun):
+def run_copy_of(tmp_path_factory: pytest.TempPathFactory, pipeline_run: Path):
     """A private copy of the shared run's data dir, as Settings."""
 
     def _copy(name: str) -> Settings:
-        assert pipeline_run.success, pipeline_run.failures
-        return settings_for(_private_copy(pipeline_run.data_dir, tmp_path_factory, name))
+        return settings_for(_private_copy(pipeline_run, tmp_path_factory, name))
 
     return _copy
 
@@ -136,9 +122,6 @@ def built_warehouse(run_copy_of) -> Settings:
 @pytest.fixture(scope="session")
 def published_warehouse(built_warehouse: Settings) -> Settings:
     """Settings whose ``published_warehouse`` snapshot exists (the run published it)."""
-    from orchestration.defs.publish.snapshot import publish_snapshot
-
-    publish_snapshot(built_warehouse)
     return built_warehouse
 
 
