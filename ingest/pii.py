@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import sys
 
@@ -223,8 +224,8 @@ def _c(low: str, high: str | None = None) -> str:
     return f"[{low}-{high}{full[0]}-{full[1]}]"
 
 
-def _shapes(kind: str, joiner: str) -> str:
-    """The number shapes as a regex alternation, ``joiner`` allowed between digits.
+def _number_shapes(kind: str, joiner: str, landline_digits: str = "{8,10}") -> list[str]:
+    """The regexes of one personal number each, ``joiner`` allowed between digits.
 
     ID numbers must carry a possible birth date (month 01-12, day 01-31; 18xx-20xx in
     the 18-digit form): that is what tells a legacy 15-digit ID number from a 15-digit
@@ -244,12 +245,16 @@ def _shapes(kind: str, joiner: str) -> str:
     id15 = f"{region}{birth15}{digits('{3}')}"
     prefix86 = f"(?:{_c('0')}{j}{_c('0')}{j})?{_c('8')}{j}{_c('6')}{j}"
     mobile = f"(?:{prefix86})?{_c('1')}{j}{_c('3', '9')}{digits('{9}')}"
-    landline = f"(?:{_c('0')}|{prefix86}){j}{_c('1', '9')}{digits('{8,10}')}"
+    landline = f"(?:{_c('0')}|{prefix86}){j}{_c('1', '9')}{digits(landline_digits)}"
     # Identifiers (ticket ids, grid codes, house ids) are issued by systems and may be
     # long digit strings: in them only the two forms no code takes are masked.
-    shapes = (id18, mobile) if kind == "identifier" else (id18, id15, mobile, landline)
-    one = "(?:" + "|".join(shapes) + ")"
-    return f"{one}(?:{j}{one})*"
+    return [id18, mobile] if kind == "identifier" else [id18, id15, mobile, landline]
+
+
+def _shapes(kind: str, joiner: str) -> str:
+    """A run of one or more personal numbers as a regex, ``joiner`` allowed between digits."""
+    one = "(?:" + "|".join(_number_shapes(kind, joiner)) + ")"
+    return f"{one}(?:{joiner}{one})*"
 
 
 NUMBER_RUN = f"{_D}(?:{_J}{_D})*(?:{_J}[XxＸｘ])?"
@@ -407,7 +412,7 @@ def personal_numbers(values: pl.Series) -> set[str]:
     text = text.filter(text.str.contains(_SUSPECT))
     if text.is_empty():
         return set()
-    found: set[str] = set()
+    found = _every_reading(text)
     for _ in range(2):  # a second round finds the numbers in the tails of the first
         tokens = _tokens(text)
         runs, numbers = _scrub_runs(tokens["t"].filter(tokens["run"]), "all", replace=True)
@@ -416,6 +421,61 @@ def personal_numbers(values: pl.Series) -> set[str]:
         if not numbers or text.is_empty():
             break
     return found
+
+
+# The longest single number (an 18-digit ID number, or 0086 and a 11-digit landline).
+_LONGEST_NUMBER = 18
+# Each landline length apart, so that every reading of a run is tried.
+_ONE_NUMBER = [
+    re.compile(shape)
+    for count in ("{8}", "{9}", "{10}")
+    for shape in _number_shapes("all", _J, landline_digits=count)
+]
+_GROUP_START = re.compile(f"(?:^|(?<={_SEP})){_D}")
+_SEPARATOR = re.compile(_SEP)
+
+
+def _readings_of(run: str) -> set[str]:
+    """Every number a run can be read to hold (digits as written, separators kept).
+
+    A reading starts a group, or right where another reading ends (numbers glued), and
+    ends at a separator, at the end of the run, or where another reading starts.
+    """
+    ends: dict[int, list[re.Match[str]]] = {}
+
+    def from_(start: int) -> list[re.Match[str]]:
+        if start not in ends:
+            ends[start] = []  # a guard against cycles; a reading always moves on
+            hits = [h for h in (shape.match(run, start) for shape in _ONE_NUMBER) if h]
+            ends[start] = [
+                h
+                for h in hits
+                if h.end() == len(run) or _SEPARATOR.match(run, h.end()) or from_(h.end())
+            ]
+        return ends[start]
+
+    return {h.group(0) for g in _GROUP_START.finditer(run) for h in from_(g.start())} | {
+        h.group(0) for hits in list(ends.values()) for h in hits
+    }
+
+
+def _every_reading(text: pl.Series) -> set[str]:
+    """Every number a run too long for one number can be read to hold.
+
+    Where numbers are joined by single separators or none, the digits can be read more
+    than one way (``0102000000 1 3 0 0 ...``: a 12-digit landline, or a 10-digit one and
+    a mobile). The masking hides every digit of such a run (see :func:`_tail_hidden`), but
+    the scan must know each reading to look for it in Pingan's output. Python's ``re``
+    because the readings are searched from many starts (rare: runs over 18 digits only).
+    """
+    runs = pl.DataFrame({"r": text.str.extract_all(NUMBER_RUN)}).explode("r").drop_nulls()["r"]
+    long_runs = runs.filter(_plain_digits_series(runs).str.len_chars() > _LONGEST_NUMBER)
+    readings = {r for run in long_runs.unique().to_list() for r in _readings_of(run)}
+    return set(_plain_digits_series(pl.Series(sorted(readings), dtype=pl.Utf8)).to_list())
+
+
+def _plain_digits_series(values: pl.Series) -> pl.Series:
+    return values.to_frame("v").select(_plain_digits(pl.col("v")))["v"]
 
 
 def digit_runs(values: pl.Series, min_digits: int = 10) -> set[str]:

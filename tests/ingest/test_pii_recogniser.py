@@ -124,6 +124,20 @@ def test_the_scan_finds_every_typed_number(cases: list[tuple[list[str], str]]) -
             assert any(number in f for f in found), (number, found)
 
 
+def test_the_scan_reads_runs_of_several_numbers_every_way() -> None:
+    # Found by hypothesis: a landline of 8 to 10 digits can take the next number's first
+    # digits when they are joined by one space or nothing; the scan must report both readings.
+    cases = {
+        "话13000000000 0102000000 1 3 0 0 0 0 0 0 0 0 1话": {"0102000000", "13000000001"},
+        "０１０２００００００１ ３ ０ ０ ０ ０ ０ ０ ０ ０ ０": {"0102000000", "13000000000"},
+    }
+    found = personal_numbers(pl.Series(list(cases)))
+    for numbers in cases.values():
+        assert numbers <= found, (numbers, found)
+    # a date and a time before a mobile are not read as a landline crossing into it
+    assert personal_numbers(pl.Series(["2026-10-03 12:30:45 13812345678"])) == {"13812345678"}
+
+
 DATES = st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31))
 MOMENTS = st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2099, 12, 31))
 ORDINARY = st.one_of(
