@@ -963,6 +963,9 @@ FILE_STATUS_LABELS: dict[str, str] = {
 }
 # The files that count as a delivery of their entity (for freshness): read, recognised.
 DELIVERED_STATUSES: tuple[str, ...] = (LOADED, DUPLICATE)
+# The kind of the rows Dagster's freshness checks record in quality.check_results (one per
+# entity and run): the dashboards and the bulletin read lateness from them.
+FRESHNESS_KIND = "freshness"
 
 
 @dataclass(frozen=True)
@@ -978,8 +981,9 @@ class Cadence:
         return self.interval + self.grace
 
 
-# Entity.cadence names one of these. The freshness checks of Dagster and the 数据质量
-# page both evaluate them (ingest.freshness.evaluate).
+# Entity.cadence names one of these. Dagster's freshness checks evaluate them
+# (ingest.freshness.evaluate) and record the outcome (FRESHNESS_KIND), which the 数据质量
+# page shows.
 CADENCES: dict[str, Cadence] = {
     "daily": Cadence(timedelta(days=1), timedelta(hours=12), "日更"),
     "monthly": Cadence(timedelta(days=31), timedelta(days=5), "月更"),

@@ -34,13 +34,12 @@ import streamlit as st
 from contracts.entities import (
     DELIVERED_STATUSES,
     ENTITIES,
-    ENTITIES_BY_NAME,
+    FRESHNESS_KIND,
     REJECTED,
     SOURCE_TIME_ZONE,
     SYSTEM_LABELS,
 )
 from contracts.settings import Settings, load_settings
-from ingest.freshness import evaluate
 
 STREAMS: dict[str, str] = {
     "hotline": "12345工单",
@@ -874,18 +873,22 @@ def _require_quality(scope: Scope) -> None:
         raise AccessDenied("数据质量页面仅对市领导和分析员开放")
 
 
-def source_freshness(now: datetime | None = None) -> pd.DataFrame:
-    """Per source system: last delivery, its age, files and rows, and whether it is late
-    (at ``now``, default the present; a bulletin asks as of its snapshot).
+def source_freshness() -> pd.DataFrame:
+    """Per source system: last delivery, files and rows (from the load ledger), and how
+    many of its entities the latest run's freshness checks found late, or did not check.
 
-    Lateness is ``ingest.freshness.evaluate``, the rule Dagster's freshness checks apply,
-    on the same last deliveries (loaded or duplicate files), now. Freshness is metadata
-    about deliveries, not district rows, so every role sees it."""
+    Lateness is what Dagster recorded (``quality.check_results`` of kind
+    ``FRESHNESS_KIND``, one row per entity, from the latest run that recorded any), not
+    re-evaluated here: the page and the bulletin say what the checks said, at the time
+    they checked (``checked_at``). An entity without a result in that run (a snapshot
+    from before the checks, an entity the run did not select, one unknown to the
+    contracts) counts as unchecked, never as on time. An entity that was checked but
+    never delivered is listed too (Dagster fails it). Freshness is metadata about
+    deliveries, not district rows, so every role sees it."""
     ledger = table("load_ledger")
     if ledger is None:
         return pd.DataFrame()
-    df = query(
-        f"""
+    delivered = f"""
         select entity,
                max(ingested_at) filter (list_contains(?, status)) as last_delivery,
                count(*) as files,
@@ -895,31 +898,53 @@ def source_freshness(now: datetime | None = None) -> pd.DataFrame:
         from {ledger}
         where entity is not null
         group by entity
-        """,
-        [list(DELIVERED_STATUSES), REJECTED],
-    )
+    """
+    params: list[Any] = [list(DELIVERED_STATUSES), REJECTED]
+    results = table("quality.check_results")
+    if results is not None:
+        sql = f"""
+            with delivered as ({delivered}),
+            latest as (
+                select run_id from {results}
+                where kind = ?
+                order by checked_at desc limit 1
+            ),
+            checked as (
+                select entity, passed, checked_at, run_id
+                from {results} join latest using (run_id)
+                where kind = ?
+                qualify row_number() over (partition by entity order by checked_at desc) = 1
+            )
+            select entity, last_delivery, files, files_rejected, rows_loaded, rows_rejected,
+                   passed, checked_at, run_id
+            from delivered full join checked using (entity)
+        """
+        params += [FRESHNESS_KIND, FRESHNESS_KIND]
+    else:  # a snapshot from before the checks recorded their results: nothing was checked
+        sql = f"""
+            select *, cast(null as boolean) as passed, cast(null as timestamp) as checked_at,
+                   cast(null as varchar) as run_id
+            from ({delivered})
+        """
+    df = query(sql, params)
     if df.empty:
         return df
     df["system"] = df["entity"].map(_SYSTEM_OF).fillna("未知")
-    now = now or now_local()
-    last = pd.to_datetime(df["last_delivery"])
-    df["age_hours"] = (now - last).dt.total_seconds() / 3600
-    df["late"] = [
-        e not in ENTITIES_BY_NAME
-        or not evaluate(ENTITIES_BY_NAME[e], None if pd.isna(t) else t.to_pydatetime(), now).passed
-        for e, t in zip(df["entity"], last, strict=True)
-    ]
+    df["late"] = df["passed"].eq(False)
+    df["unchecked"] = df["passed"].isna()
     agg = (
         df.groupby("system")
         .agg(
             last_delivery=("last_delivery", "max"),
-            age_hours=("age_hours", "min"),
             files=("files", "sum"),
             files_rejected=("files_rejected", "sum"),
             rows_loaded=("rows_loaded", "sum"),
             rows_rejected=("rows_rejected", "sum"),
             late_entities=("late", "sum"),
+            unchecked_entities=("unchecked", "sum"),
             entities=("entity", "count"),
+            checked_at=("checked_at", "max"),
+            run_id=("run_id", "first"),
         )
         .reset_index()
     )

@@ -4,8 +4,9 @@ Each entity declares its delivery cadence in the contracts (``CADENCES``: daily,
 monthly, quarterly, yearly, each with its grace). A source is late when its last
 delivery (the newest ``ingested_at`` in the load ledger among the files recognised
 as that entity, loaded or duplicate: ``DELIVERED_STATUSES``) is older than the
-cadence plus its grace. Dagster's freshness checks and the dashboards' 数据质量 page
-both call :func:`evaluate`, so both say the same thing at the same moment.
+cadence plus its grace. Dagster's freshness checks call :func:`evaluate` and record
+the outcome in ``quality.check_results``; the dashboards' 数据质量 page and the
+bulletin show those recorded outcomes, so neither can disagree with Dagster.
 """
 
 from __future__ import annotations

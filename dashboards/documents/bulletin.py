@@ -102,7 +102,7 @@ class Bulletin:
     leads: pd.DataFrame  # per district, as at the snapshot
     lead_backtest: pd.DataFrame
     dispatch_min_score: float
-    sources: pd.DataFrame  # per source system: last delivery, late, rows
+    sources: pd.DataFrame  # per source system: last delivery, rows; late as the run checked
     checks: pd.DataFrame  # latest quality run, per kind and entity
     shapes: list[dict[str, Any]] = field(default_factory=list)  # district polygons
     map_note: str = ""  # why there is no map, when there is none
@@ -208,7 +208,7 @@ def load_bulletin(period: Period) -> Bulletin:
         leads=data_bulletin.leads_by_district(min_score),
         lead_backtest=data_bulletin.backtest_issued(ms),
         dispatch_min_score=min_score,
-        sources=data.source_freshness(now=data.as_of()),
+        sources=data.source_freshness(),
         checks=data.check_summary(FULL_SCOPE) if has_quality else pd.DataFrame(),
     )
     bulletin.shapes, bulletin.map_note = _shapes()
@@ -340,11 +340,24 @@ def quality_summary(b: Bulletin) -> str:
     s = b.sources
     if s.empty:
         return "数据快照未附装载台账，数据质量状态未知。"
+    # lateness as the run's freshness checks recorded it (data.source_freshness)
     late = s[s["late_entities"] > 0]
+    unchecked = s[(s["late_entities"] == 0) & (s["unchecked_entities"] > 0)]
+    checked = s["checked_at"].max()
     rejected = int(s["rows_rejected"].fillna(0).sum())
     text = (
-        f"{len(s)}个数据来源系统中{len(late)}个在快照发布时有数据逾期未报送"
+        (
+            f"{len(s)}个数据来源系统中{len(late)}个在时效检查（{fmt.moment(checked)}）时"
+            "有数据逾期未报送"
+            if not pd.isna(checked)
+            else f"{len(s)}个数据来源系统均未经时效检查"
+        )
         + (f"（{'、'.join(late['system_label'])}）" if not late.empty else "")
+        + (
+            f"，{len(unchecked)}个有数据未经检查（{'、'.join(unchecked['system_label'])}）"
+            if not unchecked.empty and not pd.isna(checked)
+            else ""
+        )
         + f"；累计装载{fmt.count(s['rows_loaded'].fillna(0).sum())}行，拒收{fmt.count(rejected)}行"
     )
     if not b.checks.empty:

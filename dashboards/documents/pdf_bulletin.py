@@ -370,7 +370,9 @@ def render_bulletin(b: Bulletin) -> bytes:
             [
                 str(r["system_label"]),
                 fmt.moment(r["last_delivery"]),
-                "逾期" if int(r["late_entities"]) > 0 else "正常",
+                "逾期"
+                if int(r["late_entities"]) > 0
+                else ("未检查" if int(r["unchecked_entities"]) > 0 else "正常"),
                 fmt.count(r["rows_loaded"]),
                 fmt.count(r["rows_rejected"]),
                 str(int(r["files_rejected"])),

@@ -14,6 +14,15 @@ STATUS = FILE_STATUS_LABELS
 KINDS = {"gx": "数据校验", "freshness": "时效检查"}
 
 
+def freshness_state(late: int, unchecked: int, entities: int) -> str:
+    """What the latest run's freshness checks said of a source system's entities."""
+    if late:
+        return f"{late}类数据逾期" + (f"、{unchecked}类未检查" if unchecked else "")
+    if unchecked == entities:
+        return "未检查"
+    return f"按时（{unchecked}类未检查）" if unchecked else "按时"
+
+
 def with_reasons_in_chinese(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
@@ -26,14 +35,29 @@ with ui.page(
     roles=("leader", "analyst"),
 ) as user:
     scope = user.scope
-    as_of = data.now_local()
+    now = data.now_local()
 
-    st.subheader(f"各来源数据时效（截至 {fmt.moment(as_of)}）")
     fresh = data.source_freshness()
+    checked = fresh["checked_at"].max() if not fresh.empty else None
+    st.subheader(
+        f"各来源数据时效（检查于 {fmt.moment(checked)}）"
+        if checked is not None and not pd.isna(checked)
+        else "各来源数据时效（未检查）"
+    )
     if not fresh.empty:
         fresh = fresh.assign(
-            age=fresh["age_hours"].map(fmt.age),
-            state=fresh["late_entities"].map(lambda n: f"{int(n)}类数据逾期" if n else "按时"),
+            age=((now - pd.to_datetime(fresh["last_delivery"])).dt.total_seconds() / 3600).map(
+                fmt.age
+            ),
+            state=[
+                freshness_state(int(late), int(unchecked), int(n))
+                for late, unchecked, n in zip(
+                    fresh["late_entities"],
+                    fresh["unchecked_entities"],
+                    fresh["entities"],
+                    strict=True,
+                )
+            ],
         )
     ui.table(
         fresh,
@@ -42,6 +66,7 @@ with ui.page(
             "last_delivery": ("最近交付", ui.TIME),
             "age": ("距今", ui.TEXT),
             "state": ("时效", ui.TEXT),
+            "checked_at": ("检查于", ui.TIME),
             "files": ("文件数", ui.COUNT),
             "files_rejected": ("整体拒收文件", ui.COUNT),
             "rows_loaded": ("入库行数", ui.COUNT),
@@ -50,7 +75,11 @@ with ui.page(
         empty="尚无入库记录。",
         key="dq_fresh",
     )
-    st.caption(f"时效按各类数据约定的交付周期判断：{tolerance_text()}。")
+    st.caption(
+        "时效为调度平台最近一次运行的时效检查结果（不在页面上重新计算），"
+        f"按各类数据约定的交付周期判断：{tolerance_text()}；"
+        "“未检查”表示该次运行没有这类数据的检查结果。"
+    )
 
     st.subheader("入库台账（最近500个文件）")
     status_label = st.selectbox("状态", ["全部", *STATUS.values()], key="dq_status")

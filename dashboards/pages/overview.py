@@ -73,11 +73,17 @@ with ui.page("总览", "本月平安稳定指数、办结率、预警、群租�
     if fresh.empty:
         c6.metric("数据时效", "无入库记录")
     else:
+        # as the latest run's freshness checks recorded them; an unchecked source is not on time
         late = int((fresh["late_entities"] > 0).sum())
+        unchecked = int(((fresh["late_entities"] == 0) & (fresh["unchecked_entities"] > 0)).sum())
         c6.metric(
             "按时交付的数据来源",
-            f"{len(fresh) - late}/{len(fresh)}",
-            f"{late}个来源逾期" if late else "全部按时",
+            f"{len(fresh) - late - unchecked}/{len(fresh)}",
+            "、".join(
+                ([f"{late}个来源逾期"] if late else [])
+                + ([f"{unchecked}个来源未检查"] if unchecked else [])
+            )
+            or "全部按时",
             delta_color="inverse" if late else "off",
             help=f"最近一次入库：{fmt.moment(fresh['last_delivery'].max())}；"
             "逾期来源见“数据质量”页面。",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -113,46 +112,21 @@ def test_data_quality_is_closed_to_district_officers(dash_settings):
         call(data.Scope("analyst"))
 
 
-def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_settings):
+def test_source_freshness_groups_entities_by_system_and_takes_lateness_from_the_checks(
+    dash_settings,
+):
     fresh = data.source_freshness().set_index("system")
     assert set(fresh.index) == {"hotline", "grid", "police", "rental"}
     assert fresh.loc["rental", "files"] == 2
     assert fresh.loc["hotline", "rows_rejected"] == 5
-    assert fresh["late_entities"].all()  # the synthetic deliveries are weeks old
-
-
-def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, monkeypatch):
-    """One rule (ingest.freshness.evaluate): 35.5 days after the last deliveries a daily
-    source is late and a monthly one is not, on the page as in Dagster's checks."""
-    from contracts.entities import ENTITIES_BY_NAME
-    from orchestration.defs.ingest import freshness
-
-    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
-    path = tmp_path / "published" / "warehouse.duckdb"
-    build_snapshot(path)
-    con = duckdb.connect(str(path))
-    try:  # a monthly source delivered with the last daily files
-        now = con.execute("select max(ingested_at) from raw.load_ledger").fetchone()[0]
-        con.execute(
-            "insert into raw.load_ledger by name select 'ind.xlsx' as file_name, "
-            "'reference_indicators' as entity, 'loaded' as status, 10 as rows_read, "
-            "10 as rows_loaded, 0 as rows_rejected, ? as ingested_at, 99 as delivery_seq",
-            [now],
-        )
-        now += timedelta(days=35.5)
-        dagster = freshness.evaluate_all(con, now)
-        delivered = set(freshness.last_deliveries(con))
-    finally:
-        con.close()
-    monkeypatch.setattr(data, "now_local", lambda: now)
-    page = data.source_freshness().set_index("system")["late_entities"].to_dict()
-    late_by_system: dict[str, int] = {}
-    for name in delivered:
-        system = ENTITIES_BY_NAME[name].system
-        late_by_system[system] = late_by_system.get(system, 0) + (not dagster[name].passed)
-    assert {s: page[s] for s in late_by_system} == late_by_system
-    cadences = {ENTITIES_BY_NAME[n].cadence: dagster[n].passed for n in delivered}
-    assert cadences.get("daily") is False and cadences.get("monthly") is True, cadences
+    # The synthetic deliveries are weeks old, but lateness is what the latest run's
+    # checks recorded: it checked grid_events (on time) and nothing else, so no source
+    # is called on time that was not checked.
+    assert fresh.loc["grid", "late_entities"] == 0
+    assert str(fresh.loc["grid", "checked_at"]) == "2026-11-01 05:50:00"
+    others = fresh.drop(index="grid")
+    assert (others["unchecked_entities"] == others["entities"]).all()
+    assert others["checked_at"].isna().all()
 
 
 def test_a_new_publish_is_read_at_the_next_query(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from contracts.entities import ENTITIES
+from contracts.entities import ENTITIES, FRESHNESS_KIND
 from orchestration.defs.ingest import freshness
 from orchestration.defs.ingest.assets import raw_key
 from orchestration.defs.quality import suites as quality
@@ -46,7 +46,7 @@ def source_freshness(
                     severity="warning",
                     passed=f.passed,
                     observed_value=f.message,
-                    kind="freshness",
+                    kind=FRESHNESS_KIND,
                     details={"late_hours": f.late_hours, "cadence": f.cadence},
                 )
             )

@@ -1,8 +1,9 @@
 """Freshness of the source deliveries: is a source late, and by how much?
 
 The rule (cadences and grace from the contracts, the one ``evaluate``) is in
-``ingest.freshness``, shared with the dashboards' 数据质量 page; this module reads the
-last deliveries from ``raw.load_ledger`` of the working warehouse.
+``ingest.freshness``; this module reads the last deliveries from ``raw.load_ledger`` of
+the working warehouse. The check records each outcome (``quality.check_results``), which
+is what the dashboards' 数据质量 page and the bulletin show.
 
 Dagster's built-in freshness checks look at materialization times, but an
 ingest asset materializes on every run even when nothing new arrived, so the
