@@ -122,8 +122,8 @@ def choropleth_spec(
     labels: bool = False,
 ) -> Spec:
     """Polygons (GeoJSON features with ``region_key``) coloured by ``values[value]``
-    joined on region_key (grey when no value), optional points (lon, lat, 名称, 显示值) on
-    top, optional names inside the polygons (a printed map has no tooltip); a Mercator
+    joined on region_key (grey when no value), optional points (lon, lat, 名称, 显示值, and
+    ``size`` to scale them) on top, optional names inside the polygons (a printed map has no tooltip); a Mercator
     projection, no tile server."""
     shown = values.set_index("region_key")
     features = []
@@ -164,11 +164,15 @@ def choropleth_spec(
     )
     chart: Spec = layer
     if points is not None and not points.empty:
-        dots = (
-            alt.Chart(points)
-            .mark_circle(size=30, color="#1f3b73", opacity=0.8)
-            .encode(longitude="lon:Q", latitude="lat:Q", tooltip=["名称", "显示值"])
+        dots = alt.Chart(points).encode(
+            longitude="lon:Q", latitude="lat:Q", tooltip=["名称", "显示值"]
         )
+        if "size" in points.columns:  # e.g. tickets per hotspot: bigger where there are more
+            dots = dots.mark_circle(color="#b2182b", opacity=0.7).encode(
+                size=alt.Size("size:Q", title="工单数", scale=alt.Scale(range=[20, 400]))
+            )
+        else:
+            dots = dots.mark_circle(size=30, color="#1f3b73", opacity=0.8)
         chart = chart + dots
     if labels and features:
         from shapely.geometry import shape

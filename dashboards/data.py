@@ -797,6 +797,24 @@ def lead_records(scope: Scope, house_id: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+HOTSPOTS_SHOWN = 200  # the places with the most tickets; more points would hide the map
+
+
+def hotspots(scope: Scope, month: str, limit: int = HOTSPOTS_SHOWN) -> pd.DataFrame:
+    """The month's 12345 hotspots in scope: the places with the most tickets, most first
+    (``mart_hotline_hotspots``; ``lon``/``lat`` NULL where the registry has no dwelling
+    at the place), with their street's tickets per 10k residents."""
+    sql = f"""
+        select place, district, street, region_key, tickets, security_tickets, lon, lat,
+               street_tickets, street_tickets_per_10k
+        from marts.mart_hotline_hotspots
+        where month = ? and {IN_SCOPE}
+        order by tickets desc, region_key, place
+        limit ?
+    """
+    return query(sql, [month, *scope.params(), limit])
+
+
 def leads_for_export(scope: Scope, lead_ids: list[str]) -> pd.DataFrame:
     """The selected leads as dispatched: lead id first, so verification results match back."""
     sql = f"""

@@ -7,6 +7,7 @@ that writes to it must copy it first (``copy_warehouse``).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,12 @@ def _built_once(
     the folder is built once under a file lock in the directory all workers share
     (the pattern of pytest-xdist's docs) so the costly stages run once, not per worker.
     """
-    shared = tmp_path_factory.getbasetemp().parent
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # a worker's base temp is <session's>/popen-gwN: the session's is the shared one.
+        # Never the parent of a session without workers: that is shared by every session
+        # (/tmp/pytest-of-<user>), where a folder built by older code would be reused.
+        shared = shared.parent
     folder = shared / name
     done = shared / f"{name}.built"  # beside the folder: the folder holds only what build wrote
     with FileLock(str(shared / f"{name}.lock")):

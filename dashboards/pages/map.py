@@ -1,5 +1,6 @@
 """挂图作战: the safety index and completion rates as choropleths over district and street
-boundaries, group-rental leads as points over them; no tile server (Vega-Lite geoshape).
+boundaries, group-rental leads or the 12345 hotspots (tickets by place) as points over
+them; no tile server (Vega-Lite geoshape).
 Units without a polygon are listed beside the map, never dropped."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dashboards import boundaries, charts, data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
 MEASURES = {"safety_index": "平安稳定指数", "completion_rate": "办结率"}
+OVERLAYS = {"none": "不叠加", "leads": "叠加群租房线索（待核查）", "hotspots": "叠加12345工单热点"}
 
 
 def choropleth(shapes: list[dict[str, Any]], values: pd.DataFrame, **spec: Any) -> None:
@@ -31,6 +33,23 @@ def unplaced(values: pd.DataFrame, shapes: list[dict[str, Any]], label: str) -> 
         return
     st.markdown(f"**未上图的{label}（无边界数据）**")
     ui.table(missing, {"region_name": (label, ui.TEXT), "shown": ("数值", ui.TEXT)}, key="unplaced")
+
+
+def unplaced_hotspots(hot: pd.DataFrame, period: str) -> None:
+    """Hotspots the registry cannot place (no dwelling registered there): listed, never dropped."""
+    if hot.empty:
+        st.caption(f"{period}无可上图的12345工单热点。")
+        return
+    missing = hot[hot["lon"].isna() | hot["lat"].isna()]
+    st.caption(f"热点：工单最多的{len(hot)}处地点，点越大工单越多；位置取自出租房屋登记。")
+    if missing.empty:
+        return
+    st.markdown("**未上图的热点（登记库中无该地点坐标）**")
+    ui.table(
+        missing.assign(where=missing["street"] + missing["place"]),
+        {"where": ("地点", ui.TEXT), "tickets": ("工单数", ui.COUNT)},
+        key="unplaced_hotspots",
+    )
 
 
 with ui.page("地图", "挂图作战：指数、办结率与群租线索的区域分布") as user:
@@ -69,11 +88,26 @@ with ui.page("地图", "挂图作战：指数、办结率与群租线索的区�
         ]
     values = values.assign(shown=values[measure].map(fmt.pct if percent else fmt.score))
     shapes = boundaries.features(scope, level)
-    show_leads = st.checkbox("叠加群租房线索（待核查）", value=False, key="map_leads")
+    overlay = st.radio(
+        "点位", list(OVERLAYS), format_func=OVERLAYS.get, horizontal=True, key="map_overlay"
+    )
     points = None
-    if show_leads:
+    hot = pd.DataFrame()
+    if overlay == "leads":
         leads = data.leads(scope, limit=500).dropna(subset=["lon", "lat"])
         points = leads.assign(名称=leads["address"], 显示值=leads["score"].map(fmt.score))
+    elif overlay == "hotspots":
+        # the hotline's own month (received), which the index and cohort months share
+        hot = data.hotspots(scope, month)
+        placed = hot.dropna(subset=["lon", "lat"])
+        points = placed.assign(
+            名称=placed["street"] + placed["place"],
+            显示值=placed["tickets"].map(lambda n: f"{int(n)}件")
+            + "（街道每万人"
+            + placed["street_tickets_per_10k"].map(fmt.score)
+            + "件）",
+            size=placed["tickets"],
+        )[["lon", "lat", "名称", "显示值", "size"]]
 
     left, right = st.columns([3, 1])
     with left:
@@ -96,3 +130,5 @@ with ui.page("地图", "挂图作战：指数、办结率与群租线索的区�
             )
     with right:
         unplaced(values, shapes, label)
+        if overlay == "hotspots":
+            unplaced_hotspots(hot, period)

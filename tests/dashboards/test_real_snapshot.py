@@ -5,9 +5,12 @@ The synthetic snapshot pins exact values; this one proves the pages work on what
 
 from __future__ import annotations
 
+import json
 import os
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from dashboards import data
@@ -76,3 +79,44 @@ def test_the_data_quality_page_gives_the_pipelines_reasons_in_chinese(real):
     # every reason starts in Chinese, the English original after it in brackets
     assert all("\u4e00" <= s[0] <= "\u9fff" for s in shown), shown[:5]
     assert all("（" in s and s.endswith("）") for s in shown), shown[:5]
+
+
+def chart_points(proto) -> pd.DataFrame:
+    """The rows of a chart's point layer (Streamlit sends a layer's data frame as Arrow)."""
+    spec = json.loads(proto.spec)
+    (name,) = [
+        layer["data"]["name"]
+        for layer in spec["layer"]
+        if "circle" in json.dumps(layer.get("mark"))
+    ]
+    (data,) = [d.data.data for d in proto.datasets if d.name == name]
+    return pa.ipc.open_stream(data).read_all().to_pandas()
+
+
+def test_hotspots_are_points_over_the_boundaries_and_unplaced_ones_are_listed(
+    real, published_warehouse, sample_root, monkeypatch
+):
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(sample_root / "boundaries.geojson"))
+    for role, district in (("leader", None), ("chongchuan", "崇川区")):
+        at = open_page(start(role), "map")
+        at.radio(key="map_overlay").set_value("hotspots").run()
+        assert not at.exception and not at.error
+        month = at.selectbox(key="map_month").value
+        points = chart_points(next(iter(at.get("vega_lite_chart"))).proto)
+        # independently: the month's places with the most tickets that have a position
+        con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+        try:
+            expected = con.execute(
+                "select street || place, tickets, lon is null from marts.mart_hotline_hotspots "
+                "where month = ? and (? is null or district = ?) "
+                "order by tickets desc, region_key, place limit ?",
+                [month, district, district, data.HOTSPOTS_SHOWN],
+            ).fetchall()
+        finally:
+            con.close()
+        assert expected
+        drawn = sorted(zip(points["名称"], points["size"], strict=True))
+        assert drawn == sorted((name, n) for name, n, unplaced in expected if not unplaced)
+        unplaced = [name for name, _, no_position in expected if no_position]
+        listed = [df.value for df in at.dataframe if "where" in df.value.columns]  # beside the map
+        assert (listed[0]["where"].tolist() if listed else []) == unplaced
