@@ -78,8 +78,26 @@ def pingan(settings: Settings, *args: str) -> subprocess.Popen[str]:
 
 
 def kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the command and its children (dbt runs as a child process), as a crash.
+
+    Waiting for the command is not enough: the killed dbt child is ended by the kernel on
+    its own time and holds the warehouse's lock until then (seen on a loaded machine)."""
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
+    wait_for(lambda: not running_in_group(proc.pid), "every killed process to end")
+
+
+def running_in_group(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies hold no file lock)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
