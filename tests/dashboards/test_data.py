@@ -10,8 +10,10 @@ import duckdb
 import pytest
 import yaml
 
+from contracts.settings import Settings
 from dashboards import data
-from dashboards.synthetic import build_snapshot
+from orchestration.defs.publish.snapshot import publish
+from tests.snapshots import copy_published
 
 LEADER = data.Scope("leader")
 OFFICER = data.Scope("district", "崇川区")
@@ -113,32 +115,47 @@ def test_data_quality_is_closed_to_district_officers(dash_settings):
         call(data.Scope("analyst"))
 
 
-def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_settings):
+def test_source_freshness_groups_entities_by_system_and_flags_late_ones(dash_settings, monkeypatch):
+    from contracts.entities import ENTITIES_BY_NAME
+
+    con = duckdb.connect(str(dash_settings.published_warehouse), read_only=True)
+    try:
+        ledger = con.execute(
+            "select entity, status, rows_rejected, ingested_at from raw.load_ledger "
+            "where entity is not null"
+        ).df()
+    finally:
+        con.close()
+    ledger["system"] = ledger["entity"].map(lambda e: ENTITIES_BY_NAME[e].system)
     fresh = data.source_freshness().set_index("system")
-    assert set(fresh.index) == {"hotline", "grid", "police", "rental"}
-    assert fresh.loc["rental", "files"] == 2
-    assert fresh.loc["hotline", "rows_rejected"] == 5
-    assert fresh["late_entities"].all()  # the synthetic deliveries are weeks old
+    assert set(fresh.index) == set(ledger["system"]) >= {"hotline", "grid", "police", "rental"}
+    # every file of a system counts, the sample's resent duplicates included
+    rental = ledger[ledger["system"] == "rental"]
+    assert (rental["status"] == "duplicate").any()
+    assert fresh.loc["rental", "files"] == len(rental)
+    hotline_rejected = ledger.loc[ledger["system"] == "hotline", "rows_rejected"].sum()
+    assert hotline_rejected > 0  # the sample's quirks leave rejected rows
+    assert fresh.loc["hotline", "rows_rejected"] == hotline_rejected
+    assert not fresh["late_entities"].any()  # just delivered
+    # read two years after the deliveries, every system is late
+    later = ledger["ingested_at"].max().to_pydatetime() + timedelta(days=730)
+    monkeypatch.setattr(data, "now_local", lambda: later)
+    assert data.source_freshness()["late_entities"].all()
 
 
-def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, monkeypatch):
+def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(
+    snapshot_settings, tmp_path, monkeypatch
+):
     """One rule (ingest.freshness.evaluate): 35.5 days after the last deliveries a daily
     source is late and a monthly one is not, on the page as in Dagster's checks."""
     from contracts.entities import ENTITIES_BY_NAME
     from orchestration.defs.ingest import freshness
 
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
-    path = tmp_path / "published" / "warehouse.duckdb"
-    build_snapshot(path)
-    con = duckdb.connect(str(path))
-    try:  # a monthly source delivered with the last daily files
+    os.symlink(snapshot_settings.published_dir, tmp_path / "published")
+    con = duckdb.connect(str(snapshot_settings.published_warehouse), read_only=True)
+    try:  # one run delivered the monthly sources with the daily ones
         now = con.execute("select max(ingested_at) from raw.load_ledger").fetchone()[0]
-        con.execute(
-            "insert into raw.load_ledger by name select 'ind.xlsx' as file_name, "
-            "'reference_indicators' as entity, 'loaded' as status, 10 as rows_read, "
-            "10 as rows_loaded, 0 as rows_rejected, ? as ingested_at, 99 as delivery_seq",
-            [now],
-        )
         now += timedelta(days=35.5)
         dagster = freshness.evaluate_all(con, now)
         delivered = set(freshness.last_deliveries(con))
@@ -155,13 +172,19 @@ def test_the_page_flags_the_sources_dagster_flags_at_the_same_moment(tmp_path, m
     assert cadences.get("daily") is False and cadences.get("monthly") is True, cadences
 
 
-def test_a_new_publish_is_read_at_the_next_query(tmp_path, monkeypatch):
+def publishing_into(data_dir: Path, built: Settings) -> Settings:
+    """Settings that publish ``built``'s working warehouse into ``data_dir/published``."""
+    return Settings(data_dir=data_dir, warehouse=built.warehouse)
+
+
+def test_a_new_publish_is_read_at_the_next_query(snapshot_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
-    path = tmp_path / "published" / "warehouse.duckdb"
-    build_snapshot(path, version="v1")
-    assert data.publication()["version"] == "v1"
-    build_snapshot(path, version="v2")  # replaced atomically, like a publish
-    assert data.publication()["version"] == "v2"
+    settings = publishing_into(tmp_path, snapshot_settings)
+    first = publish(settings).version
+    assert data.publication()["version"] == first
+    second = publish(settings).version  # replaced atomically
+    assert second != first
+    assert data.publication()["version"] == second
 
 
 def test_missing_snapshot_is_a_one_line_actionable_error(tmp_path, monkeypatch):
@@ -186,9 +209,9 @@ CONTRACT = MODELS_DIR / "marts" / "core" / "_core__models.yml"
 
 
 @pytest.mark.skipif(not CONTRACT.exists(), reason="marts contract not in this checkout")
-def test_synthetic_snapshot_uses_only_columns_of_the_marts_contract(snapshot_root):
-    """The dashboards are tested on the synthetic snapshot, so every column they read
-    exists there; this keeps every synthetic column a documented mart column."""
+def test_published_snapshot_uses_only_columns_of_the_marts_contract(snapshot_root):
+    """Every column the pipeline publishes in ``marts`` (what the dashboards read) is a
+    documented mart column."""
     # every properties file of the marts (one per folder: core, group_rental, notices, ...)
     contract = {
         m["name"]: {c["name"] for c in m.get("columns", [])}
@@ -229,14 +252,16 @@ def test_quality_details_list_every_check_of_the_latest_run_failures_first(dash_
         data.check_details(data.Scope("district", "崇川区"))
 
 
-def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_path, monkeypatch):
-    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
-    path = tmp_path / "published" / "warehouse.duckdb"
-    build_snapshot(path)
+def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(
+    snapshot_settings, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
+    path = copy_published(snapshot_settings, tmp_path / "data").published_warehouse
     months = data.completion_months()
-    staged = build_snapshot(tmp_path / "staged.duckdb", version="v2")
+    staged = copy_published(snapshot_settings, tmp_path / "staging").published_warehouse
     con = duckdb.connect(str(staged))
     try:  # a partial cohort: items due next month
+        con.execute("update meta.publication set version = 'v2'")
         con.execute(
             "insert into marts.mart_completion_rates by name "
             "select '2026-11' as month, 'city' as region_level, '全市' as region_key, "
@@ -250,13 +275,13 @@ def test_completion_cohorts_beyond_the_last_month_of_data_are_not_offered(tmp_pa
     assert data.completion_months() == months
 
 
-def test_the_connection_to_a_replaced_snapshot_is_closed_at_the_next_query(tmp_path, monkeypatch):
+def test_the_connection_to_a_replaced_snapshot_is_closed_at_the_next_query(
+    snapshot_settings, tmp_path, monkeypatch
+):
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
-    path = tmp_path / "published" / "warehouse.duckdb"
-    path.parent.mkdir()
-    for version in ("a", "b", "c"):
-        staged = build_snapshot(tmp_path / f"{version}.duckdb", version=version)
-        os.replace(staged, path)
+    settings = publishing_into(tmp_path, snapshot_settings)
+    for _ in range(3):
+        version = publish(settings).version
         assert data.publication()["version"] == version
-    mine = [k for k in data._connections if k[0] == str(path)]
+    mine = [k for k in data._connections if k[0] == str(settings.published_warehouse)]
     assert len(mine) == 1

@@ -1,4 +1,4 @@
-"""The notices on the 预警提示单 page (AppTest on the synthetic snapshot)."""
+"""The notices on the 预警提示单 page (AppTest on the pipeline's snapshot)."""
 
 from __future__ import annotations
 

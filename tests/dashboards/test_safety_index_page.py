@@ -1,5 +1,5 @@
 """The safety-index page shows how each value was obtained and how much of it could be
-placed in the unit (attribution coverage), through AppTest on the synthetic snapshot."""
+placed in the unit (attribution coverage), through AppTest on the pipeline's snapshot."""
 
 from __future__ import annotations
 

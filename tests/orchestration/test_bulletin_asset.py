@@ -1,6 +1,6 @@
 """The bulletin as a Dagster asset, and ``pingan report``: the same function
-(``write_bulletin``), on the dashboards' synthetic snapshot whose three months end a
-quarter, so the monthly run writes the month's and the quarter's bulletin. (That the
+(``write_bulletin``), on the dashboards' pipeline snapshot (2026-03 to 2026-10: 2026-Q3
+is whole), so the monthly run writes the month's and the quarter's bulletin. (That the
 daily build leaves it to its monthly job is in test_definitions.py, on its shared defs.)"""
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    from dashboards.synthetic import build_snapshot
-    from tests.orchestration.helpers import settings_for
+    """A data dir of its own (the bulletins go there) reading the session's snapshot."""
+    import os
 
+    from tests import snapshots
+
+    built = snapshots.cached(snapshots.DASHBOARDS, tmp_path_factory)
     data_dir = tmp_path_factory.mktemp("bulletin_snapshot")
-    build_snapshot(data_dir / "published" / "warehouse.duckdb", last_month="2026-09")
-    return settings_for(data_dir)
+    os.symlink(built.published_dir, data_dir / "published")
+    return snapshots.settings_for(data_dir)
 
 
 def test_the_asset_writes_the_newest_months_and_quarters_bulletins(snapshot):
@@ -31,11 +34,11 @@ def test_the_asset_writes_the_newest_months_and_quarters_bulletins(snapshot):
     )
     assert result.success
     (mat,) = result.asset_materializations_for_node("bulletin")
-    assert mat.metadata["month"].value == "2026-09"
+    assert mat.metadata["month"].value == "2026-10"
     assert mat.metadata["quarter"].value == "2026-Q3"
     out = snapshot.data_dir / "bulletins"
     assert sorted(p.name for p in out.glob("*.pdf")) == [
-        "2026-09_月度通报.pdf",
+        "2026-10_月度通报.pdf",
         "2026-Q3_季度通报.pdf",
     ]
 
@@ -50,6 +53,6 @@ def test_pingan_report_writes_a_month_and_refuses_one_without_data_in_one_line(
     assert main(["report", "--month", "2025-01", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("pingan report: no safety index for 2025-01")
-    assert "2026-07 to 2026-09" in err[-1]
+    assert "2026-03 to 2026-10" in err[-1]
     assert main(["report", "--quarter", "2026-Q5"]) == 2
     assert "bad quarter" in capsys.readouterr().err
