@@ -15,11 +15,14 @@ convention: a test that writes to a snapshot copies it first (:func:`copy_publis
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,28 +39,34 @@ def settings_for(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
 
 
+Craft = Callable[[Path], None]  # drops crafted export files into a landing folder
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """A city (months of activity ending ``end``) and the crafted files dropped into its
-    landing folder before the run; ``name`` names the cache entry."""
+    """A city (months of activity ending ``end``) and its runs: before each run of
+    ``pingan run``'s job, that run's crafts drop files into ``landing/`` (the first run
+    sees the simulator's files too). Earlier runs may fail (a crafted bad delivery); the
+    last one must succeed and publish. ``name`` names the cache entry."""
 
     name: str
     months: int
     end: str
     seed: int = SEED
-    crafts: tuple[Callable[[Path], None], ...] = field(default=())
+    runs: tuple[tuple[Craft, ...], ...] = field(default=((),))
 
 
 def build(recipe: Recipe, data_dir: Path) -> Settings:
-    """Generate the city, apply the crafts, run the pipeline job; the data dir's settings."""
+    """Generate the city, then craft and run as the recipe says; the data dir's settings."""
     from orchestration.run import execute, summarise
     from simulator import generate
 
     generate(data_dir, scale=SCALE, months=recipe.months, seed=recipe.seed, end=recipe.end)
-    for craft in recipe.crafts:
-        craft(data_dir / "landing")
     settings = settings_for(data_dir)
-    result, seconds = execute(settings)
+    for crafts in recipe.runs:
+        for craft in crafts:
+            craft(data_dir / "landing")
+        result, seconds = execute(settings)
     summary = summarise(result, seconds)
     if not summary.success:
         raise RuntimeError(f"pipeline run of snapshot {recipe.name!r} failed: {summary.failures}")
@@ -115,8 +124,144 @@ def boundaries_without(source: Settings, out_dir: Path, leave_out: tuple[str, ..
     return path
 
 
+# ---------------------------------------------------------------- crafted deliveries
+
+
+def _read_export(path: Path) -> tuple[str, str, list[str], list[list[str]]]:
+    """(encoding, delimiter, header, rows) of a simulated CSV export (GB18030 or UTF-8,
+    comma or tab, as the simulator writes them)."""
+    raw = path.read_bytes()
+    encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+        text = raw.decode(encoding)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    header, *rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return encoding, delimiter, header, [r for r in rows if len(r) == len(header)]
+
+
+def _write_export(path: Path, like: Path, header: list[str], rows: list[list[str]]) -> None:
+    encoding, delimiter, _, _ = _read_export(like)
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([header, *rows])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(out.getvalue().encode(encoding))
+
+
+def _column(header: list[str], entity: str, canonical: str) -> int:
+    """Where the contract's column (by its header or an alias) is in an export's header."""
+    from contracts.entities import ENTITIES_BY_NAME
+    from ingest.normalise import normalise_header
+
+    col = next(c for c in ENTITIES_BY_NAME[entity].columns if c.canonical == canonical)
+    names = {normalise_header(n) for n in (col.header, *col.aliases)}
+    return next(i for i, h in enumerate(header) if normalise_header(h) in names)
+
+
+def _when(text: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
+        try:
+            return datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+# The hotline's last two weekly files: a few hundred tickets, well over the 1 % of
+# closings before their call that fails the critical time-order check
+# (orchestration.quality.TIME_ORDER).
+_HOTLINE_FILES = ("12345_工单_20261024.csv", "12345_工单_20261031.csv")
+BROKEN_HOTLINE = "导出错误"  # the folder of the broken resend
+CORRECTED_HOTLINE = "更正"  # the folder of its correction
+
+
+def _closed_tickets(landing: Path) -> list[tuple[Path, list[str], list[str], datetime, datetime]]:
+    """(file, header, row, call time, update time) of each closed ticket of the files."""
+    out = []
+    for name in _HOTLINE_FILES:
+        path = landing / "hotline" / name
+        _, _, header, rows = _read_export(path)
+        at = {
+            c: _column(header, "hotline_tickets", c)
+            for c in ("received_at", "closed_at", "updated_at")
+        }
+        for row in rows:
+            called, closed, updated = (_when(row[at[c]]) for c in at)
+            if called and closed and updated:
+                out.append((path, header, row, called, updated))
+    return out
+
+
+def _resend(landing: Path, folder: str, closed_shift: bool, update_hours: int) -> None:
+    by_file: dict[Path, tuple[list[str], list[list[str]]]] = {}
+    for path, header, row, called, updated in _closed_tickets(landing):
+        resent = list(row)
+        if closed_shift:
+            resent[_column(header, "hotline_tickets", "closed_at")] = _stamp(
+                called - timedelta(days=1)
+            )
+        resent[_column(header, "hotline_tickets", "updated_at")] = _stamp(
+            updated + timedelta(hours=update_hours)
+        )
+        by_file.setdefault(path, (header, []))[1].append(resent)
+    for path, (header, rows) in by_file.items():
+        _write_export(landing / "hotline" / folder / path.name, path, header, rows)
+
+
+def broken_hotline_resend(landing: Path) -> None:
+    """A resend of the last two weeks' tickets whose closing time is a day before the call
+    (a system clock gone wrong), newer than the originals: run 1 fails a critical check."""
+    _resend(landing, BROKEN_HOTLINE, closed_shift=True, update_hours=1)
+
+
+def corrected_hotline_resend(landing: Path) -> None:
+    """The correction of :func:`broken_hotline_resend`: the original tickets again, newer
+    still, so the next run passes and publishes."""
+    _resend(landing, CORRECTED_HOTLINE, closed_shift=False, update_hours=2)
+
+
+INSANE_FLOOR_AREA = "1500"  # m²: inside the contract's 1..5000, outside the sane 5..1000
+INSANE_HOUSES = 80  # of some 4,000 registered: over the 1 % the sane-range check allows
+
+
+def insane_floor_areas(landing: Path) -> None:
+    """A registry resend of some houses with their floor area keyed in wrong (1500 m²),
+    newer than the originals: the rental houses' sane-range warning fails, in every run."""
+    houses: dict[str, tuple[Path, list[str], list[str]]] = {}
+    for path in sorted((landing / "rental").glob("出租房屋_登记_2026????.csv")):
+        _, _, header, rows = _read_export(path)
+        for row in rows:
+            houses.setdefault(row[0], (path, header, row))
+    chosen = list(houses.values())[:INSANE_HOUSES]
+    like, header, _ = chosen[0]
+    area = _column(header, "rental_houses", "floor_area_m2")
+    updated = _column(header, "rental_houses", "updated_at")
+    rows = []
+    for _, _, row in chosen:
+        wrong = list(row)
+        wrong[area] = INSANE_FLOOR_AREA
+        wrong[updated] = "2026-10-31 23:30:00"
+        rows.append(wrong)
+    _write_export(landing / "rental" / "补录" / "出租房屋_登记_20261031.csv", like, header, rows)
+
+
 # The dashboards' snapshot: eight months ending 2026-10, so that 2026-09 and 2026-10
 # have the six months of history an alert needs (dbt var alert_min_history_months; the
 # simulator plants districts that deteriorate then, so they raise alerts and notices),
 # 2026-Q3 is a whole quarter and 2026-10 the latest month (for the bulletins).
-DASHBOARDS = Recipe(name="dashboards", months=8, end="2026-10")
+# Run 1 also gets a broken hotline resend (a critical check fails, nothing is published)
+# and houses with a wrong floor area (a warning); run 2 gets the hotline's correction and
+# publishes: the 数据质量 page reads run 2's checks only.
+DASHBOARDS = Recipe(
+    name="dashboards",
+    months=8,
+    end="2026-10",
+    runs=((broken_hotline_resend, insane_floor_areas), (corrected_hotline_resend,)),
+)
