@@ -144,6 +144,8 @@ def _read_export(path: Path) -> tuple[str, str, list[str], list[list[str]]]:
 
 
 def _write_export(path: Path, like: Path, header: list[str], rows: list[list[str]]) -> None:
+    if path.exists():  # a craft adds a delivery, never replaces one of the simulator's
+        raise FileExistsError(path)
     encoding, delimiter, _, _ = _read_export(like)
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([header, *rows])
@@ -252,16 +254,44 @@ def insane_floor_areas(landing: Path) -> None:
     _write_export(landing / "rental" / "补录" / "出租房屋_登记_20261031.csv", like, header, rows)
 
 
+SURGE_DISTRICTS = ("崇川区", "通州区")  # an officer's district and another one
+SURGE_COPIES = 3
+
+
+def incident_surge(landing: Path) -> None:
+    """Late-reported 110 incidents of two districts in 2026-10: each of their October
+    incidents three more times (new ids), a surge the alerts flag as worsening, so the
+    two districts get alerts and notices (the simulator's own swings fall in months with
+    too little history at this length)."""
+    for path in sorted((landing / "police").glob("公安_警情_202610??.csv")):
+        _, _, header, rows = _read_export(path)
+        key = _column(header, "police_incidents", "incident_id")
+        district = _column(header, "police_incidents", "district")
+        surge = []
+        for row in rows:
+            if row[district].strip() in SURGE_DISTRICTS:
+                for copy in range(1, SURGE_COPIES + 1):
+                    extra = list(row)
+                    extra[key] = f"{row[key].strip()}B{copy}"
+                    surge.append(extra)
+        if surge:
+            _write_export(landing / "police" / "补报" / path.name, path, header, surge)
+
+
 # The dashboards' snapshot: eight months ending 2026-10, so that 2026-09 and 2026-10
 # have the six months of history an alert needs (dbt var alert_min_history_months; the
 # simulator plants districts that deteriorate then, so they raise alerts and notices),
 # 2026-Q3 is a whole quarter and 2026-10 the latest month (for the bulletins).
-# Run 1 also gets a broken hotline resend (a critical check fails, nothing is published)
-# and houses with a wrong floor area (a warning); run 2 gets the hotline's correction and
-# publishes: the 数据质量 page reads run 2's checks only.
+# Run 1 also gets a broken hotline resend (a critical check fails, nothing is published),
+# houses with a wrong floor area (a warning) and an incident surge in two districts
+# (alerts, notices); run 2 gets the hotline's correction and publishes: the 数据质量 page
+# reads run 2's checks only.
 DASHBOARDS = Recipe(
     name="dashboards",
     months=8,
     end="2026-10",
-    runs=((broken_hotline_resend, insane_floor_areas), (corrected_hotline_resend,)),
+    runs=(
+        (broken_hotline_resend, insane_floor_areas, incident_surge),
+        (corrected_hotline_resend,),
+    ),
 )
