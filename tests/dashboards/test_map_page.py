@@ -62,7 +62,16 @@ def test_completion_choropleth_in_percent_and_officer_sees_only_own_district(
     assert not at.exception and not at.error
     features = geoshape_values(at)
     assert {f["properties"]["名称"] for f in features} == set(regions["崇川区"])
-    assert all(f["properties"]["显示值"].endswith("%") for f in features)
+    # in percent where the street had items due that month, "—" where it had none
+    from dashboards import data
+
+    rates = data.completion_breakdown(
+        data.Scope("district", "崇川区"), data.completion_months()[-1:], "hotline", "street"
+    )
+    with_items = set(rates.loc[rates["completion_rate"].notna(), "unit"])
+    shown = {f["properties"]["名称"]: f["properties"]["显示值"] for f in features}
+    assert with_items and {n for n, v in shown.items() if v.endswith("%")} == with_items
+    assert {v for n, v in shown.items() if n not in with_items} <= {"—"}
 
 
 def test_without_a_boundary_file_the_page_says_so_and_lists_every_unit(
