@@ -255,6 +255,9 @@ def insane_floor_areas(landing: Path) -> None:
 
 
 SURGE_DISTRICTS = ("崇川区", "通州区")  # an officer's district and another one
+# KNOWN GAP: three copies (102 incidents against 40 expected in 崇川区, p_up 0.03) do not
+# make an alert yet (the surge also widens the pooled overdispersion), so this snapshot
+# has no alerts and no notices; a larger or a single-district surge is the next step.
 SURGE_COPIES = 3
 
 
