@@ -7,6 +7,7 @@ like the dashboards' over the snapshot, with the DuckDB CLI's verdict on each fi
 
     uv run python -m benchmarks.bench_publish            # the marts of a city-scale city
     uv run python -m benchmarks.bench_publish --small    # a quick look (demo scale)
+    uv run python -m benchmarks.bench_publish --scale test --rounds 1   # a smoke run
 
 The working warehouse published is a real one: a city made by ``pingan sample`` and run
 through ``pingan run``, built once into ``benchmarks/work/`` and reused by reruns.
@@ -81,9 +82,10 @@ def measure(source: Path, work: Path, fmt: str, rounds: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a demo-scale city's marts")
+    parser.add_argument("--scale", help="a city of this scale instead (test, demo, city, N)")
     parser.add_argument("--rounds", type=int, default=3, help="publishes per format (best kept)")
     args = parser.parse_args(argv)
-    scale = "demo" if args.small else "city"
+    scale = args.scale or ("demo" if args.small else "city")
     print(f"the working warehouse of a {scale}-scale city ...", file=sys.stderr)
     source = pipeline_snapshot(scale) / "warehouse.duckdb"
     con = duckdb.connect(str(source), read_only=True)

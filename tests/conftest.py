@@ -103,6 +103,16 @@ def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
+def dashboards_run(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the data dir of the dashboards' snapshot: a seven-month city with alerts
+    and notices in its last month, through one ``pingan run`` (tests/snapshots.py), shared
+    by the session. Read-only: a test that writes copies it first."""
+    from tests import snapshots
+
+    return snapshots.settings_for(_built_once(tmp_path_factory, "dashboards_run", snapshots.build))
+
+
+@pytest.fixture(scope="session")
 def run_copy_of(tmp_path_factory: pytest.TempPathFactory, pipeline_run: Path):
     """A private copy of the shared run's data dir, as Settings."""
 

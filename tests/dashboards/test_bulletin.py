@@ -1,7 +1,7 @@
 """The bulletin (月度通报 / 季度通报) as PDF: on the real test-scale sample's snapshot, the last
 month's bulletin renders (pages to images with poppler), its text is Chinese and names
 every district, and its ranking and figures are the marts'; the quarterly edition (on the
-dashboards' pipeline snapshot, 2026-03 to 2026-10, so 2026-Q3 is whole) covers three months;
+dashboards' pipeline snapshot, 2026-04 to 2026-10, so 2026-Q3 is whole) covers three months;
 a period the snapshot does not cover is refused in one line."""
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def test_a_period_the_snapshot_does_not_cover_is_refused_in_one_line(published_w
 def quarter_snapshot(
     snapshot_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """The dashboards' pipeline snapshot (2026-03 to 2026-10: 2026-Q3 is its newest whole
+    """The dashboards' pipeline snapshot (2026-04 to 2026-10: 2026-Q3 is its newest whole
     quarter), with the city's boundaries less one district's polygon."""
     import os
 

@@ -276,18 +276,43 @@ def _runs(settings: Settings) -> list[tuple[str, int]]:
         con.close()
 
 
-def test_quality_summary_reads_only_the_latest_run(dash_settings):
-    # run 1 met the broken hotline resend (tests/snapshots.py), run 2 its correction
+def test_quality_summary_reads_the_latest_runs_checks(dash_settings):
+    # one run built the snapshot (tests/snapshots.py): no critical failure (it published),
+    # the sample's own warning and the crafted floor areas' one
     runs = _runs(dash_settings)
-    assert len(runs) == 2 and runs[0][1] > 0, runs
     summary = data.check_summary(data.Scope("analyst"))
     assert set(summary["run_id"]) == {runs[-1][0]}
-    # the failed critical check of the earlier run does not count any more
-    assert summary["failed_critical"].sum() == 0
+    assert summary["failed_critical"].sum() == runs[-1][1] == 0
     warned = summary.groupby("entity")["failed_warning"].sum()
     assert warned["rental_houses"] == 1  # the houses keyed in at 1500 m²
     failures = data.check_failures(data.Scope("analyst"))
     assert failures["check_name"].tolist() == WARNINGS
+
+
+def test_quality_summary_reads_only_the_latest_run(snapshot_settings, tmp_path, monkeypatch):
+    """After the snapshot's run, Dagster's hourly freshness job records a run of its own
+    (freshness checks only) and a publish follows: the page shows that run's checks alone,
+    the earlier run's warnings (the crafted floor areas) no longer count."""
+    import shutil
+
+    from contracts.entities import ENTITIES
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.publish.schedules import freshness_job
+
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path))
+    settings = Settings(data_dir=tmp_path, warehouse=tmp_path / "warehouse.duckdb")
+    shutil.copyfile(snapshot_settings.warehouse, settings.warehouse)
+    job = build_definitions(settings).resolve_job_def(freshness_job.name)
+    result = job.execute_in_process()
+    assert result.success
+    publish(settings)
+    (earlier, _), (latest, _) = _runs(settings)
+    assert latest == result.run_id != earlier
+    summary = data.check_summary(data.Scope("analyst"))
+    assert set(summary["run_id"]) == {latest}
+    assert set(summary["kind"]) == {"freshness"}
+    assert summary["checks"].sum() == len(ENTITIES)
+    assert "floor_area_sane" not in set(data.check_failures(data.Scope("analyst"))["check_name"])
 
 
 def test_quality_details_list_every_check_of_the_latest_run_failures_first(dash_settings):

@@ -1,8 +1,8 @@
 """The dashboards on a snapshot made by the real pipeline (generator, ingest, dbt, publish).
 
-The other dashboard tests read the 8-month snapshot of ``pingan run``'s job
+The other dashboard tests read the seven-month snapshot of ``pingan run``'s job
 (``tests/snapshots.py``); this one proves the pages work on what the session's shared
-3-month sample publishes through ``dbt_build`` and ``publish_snapshot``, for the city
+3-month ``pingan run`` (``pipeline_run`` in tests/conftest.py) publishes, for the city
 leader and a district officer."""
 
 from __future__ import annotations

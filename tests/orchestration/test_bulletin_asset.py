@@ -1,5 +1,5 @@
 """The bulletin as a Dagster asset, and ``pingan report``: the same function
-(``write_bulletin``), on the dashboards' pipeline snapshot (2026-03 to 2026-10: 2026-Q3
+(``write_bulletin``), on the dashboards' pipeline snapshot (2026-04 to 2026-10: 2026-Q3
 is whole, 2026-10 the newest month), so the monthly run writes the month's bulletin and
 ``pingan report`` the quarter's. (That the
 daily build leaves it to its monthly job is in test_definitions.py, on its shared defs.)"""
@@ -17,15 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory):
-    """A data dir of its own (the bulletins go there) reading the session's snapshot."""
+def snapshot(dashboards_run, tmp_path_factory):
+    """A data dir of its own (the bulletins go there) reading the dashboards' snapshot."""
     import os
 
     from tests import snapshots
 
-    built = snapshots.cached(snapshots.DASHBOARDS, tmp_path_factory)
     data_dir = tmp_path_factory.mktemp("bulletin_snapshot")
-    os.symlink(built.published_dir, data_dir / "published")
+    os.symlink(dashboards_run.published_dir, data_dir / "published")
     return snapshots.settings_for(data_dir)
 
 
@@ -53,7 +52,7 @@ def test_pingan_report_writes_a_month_and_refuses_one_without_data_in_one_line(
     assert main(["report", "--month", "2025-01", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("pingan report: no safety index for 2025-01")
-    assert "2026-03 to 2026-10" in err[-1]
+    assert "2026-04 to 2026-10" in err[-1]
     assert main(["report", "--quarter", "2026-Q3", "--out", str(tmp_path)]) == 0
     assert "2026-Q3_季度通报.pdf" in capsys.readouterr().out
     assert main(["report", "--quarter", "2026-Q5"]) == 2

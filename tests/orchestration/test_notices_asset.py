@@ -13,16 +13,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def snapshot(tmp_path, tmp_path_factory):
+def snapshot(dashboards_run, tmp_path):
     """A data dir of its own reading a published snapshot with notices (the dashboards'
-    pipeline snapshot, whose city deteriorates in its last months)."""
+    pipeline snapshot, whose city has planted swings in its last month)."""
     import os
 
     from tests import snapshots
 
-    built = snapshots.cached(snapshots.DASHBOARDS, tmp_path_factory)
     (tmp_path / "data").mkdir()
-    os.symlink(built.published_dir, tmp_path / "data" / "published")
+    os.symlink(dashboards_run.published_dir, tmp_path / "data" / "published")
     return snapshots.settings_for(tmp_path / "data")
 
 
