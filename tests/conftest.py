@@ -38,8 +38,17 @@ def _built_once(
     Under pytest-xdist each worker is its own process with its own session fixtures;
     the folder is built once under a file lock in the directory all workers share
     (the pattern of pytest-xdist's docs) so the costly stages run once, not per worker.
+    That directory is the session's: the parent of the workers' base temp dirs under
+    xdist, the base temp dir itself without it (its parent is shared by every session, so
+    a folder there would outlive code changes). ``PINGAN_TEST_BUILT=DIR`` keeps the folders
+    in DIR across sessions, for iterating on a test; empty DIR when the pipeline changes.
     """
-    shared = tmp_path_factory.getbasetemp().parent
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    kept = os.environ.get("PINGAN_TEST_BUILT")
+    shared = Path(kept) if kept else base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared.mkdir(parents=True, exist_ok=True)
     folder = shared / name
     done = shared / f"{name}.built"  # beside the folder: the folder holds only what build wrote
     with FileLock(str(shared / f"{name}.lock")):

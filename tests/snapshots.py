@@ -34,7 +34,7 @@ SCALE = "test"
 # officer's.
 MONTHS = 7
 END = "2026-10"
-SEED = 2
+SEED = 4
 FIRST_MONTH = "2026-04"
 
 

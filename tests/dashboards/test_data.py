@@ -82,14 +82,33 @@ def test_city_headline_index_is_the_population_weighted_mean_of_districts(dash_s
 
 
 def test_completion_rates_sum_counts_before_dividing(dash_settings):
+    """A district's rate over several months is its summed closed items over its summed
+    due items (not a mean of monthly rates), as an independent query of the mart's
+    monthly rows gives it; the city's likewise."""
     months = _months()
     by_district = data.completion_breakdown(LEADER, months, "hotline", "district")
-    city = data.completion_by_stream(LEADER, months)
-    city = city[city["stream"] == "hotline"]
-    assert by_district["items_due"].sum() == city["items_due"].sum()
-    expected = city["items_closed"].sum() / city["items_due"].sum()
-    total = by_district["items_closed"].sum() / by_district["items_due"].sum()
-    assert total == pytest.approx(expected)
+    con = duckdb.connect(str(dash_settings.published_warehouse), read_only=True)
+    try:
+        monthly = con.execute(
+            "select region_level, region_key, month, items_due, items_closed, completion_rate "
+            "from marts.mart_completion_rates where stream = 'hotline' and breakdown = 'all' "
+            "and region_level in ('city', 'district') and list_contains(?, month)",
+            [months],
+        ).df()
+    finally:
+        con.close()
+    sums = monthly.groupby(["region_level", "region_key"])[["items_due", "items_closed"]].sum()
+    district = sums.loc["district"]
+    expected = (district["items_closed"] / district["items_due"]).to_dict()
+    assert by_district.set_index("region_key")["completion_rate"].to_dict() == pytest.approx(
+        expected
+    )
+    # the months' rates differ, so a mean of them would not do
+    assert monthly.query("region_level == 'city'")["completion_rate"].nunique() > 1
+    city = data.completion_period_by_stream(LEADER, months).set_index("stream")
+    due, closed = sums.loc[("city", "全市")]
+    assert city.loc["hotline", "completion_rate"] == pytest.approx(closed / due)
+    assert city.loc["hotline", "items_due"] == due
 
 
 def test_monthly_completion_rates_are_the_marts_own(dash_settings):
