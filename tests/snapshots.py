@@ -28,14 +28,14 @@ from contracts.settings import Settings
 SCALE = "test"
 # Seven months ending 2026-10: 2026-10 has the six months of history an alert needs
 # (dbt var alert_min_history_months), 2026-Q2 and 2026-Q3 are whole quarters and 2026-10
-# the latest month (for the bulletins). Seed 2 plants swings the alerts find in 2026-10
-# in 崇川区 (security complaints, a district officer's district) and 海门区
-# (truth/alert_swings.csv), so the last month has alerts and notices, some of them an
-# officer's.
+# the latest month (for the bulletins). Seed 4 plants a spike of 110 incidents in 通州区
+# in 2026-10 (truth/alert_swings.csv) that the alerts find, so the last month has an
+# alert and a notice in a district officer's district (the ``tongzhou`` demo user).
+# (Seed 2's swings in 崇川区 are a step begun in 2026-08: its 2026-10 is no alert against a
+# baseline that holds the step; seed 7 alerts a 启东市 street only.)
 MONTHS = 7
 END = "2026-10"
 SEED = 4
-FIRST_MONTH = "2026-04"
 
 
 def settings_for(data_dir: Path) -> Settings:

@@ -17,8 +17,9 @@ from orchestration.defs.publish.snapshot import publish
 from tests.snapshots import copy_published
 
 LEADER = data.Scope("leader")
-OFFICER = data.Scope("district", "崇川区")
-OTHER = "通州区"
+# The officer of the district the snapshot alerts in its last month (tests/snapshots.py).
+OFFICER = data.Scope("district", "通州区")
+OTHER = "崇川区"
 
 
 def _months() -> list[str]:
@@ -27,7 +28,7 @@ def _months() -> list[str]:
 
 def _only_own_district(df) -> None:
     assert not df.empty, "the check is vacuous on an empty result"
-    assert set(df["district"].dropna()) == {"崇川区"}
+    assert set(df["district"].dropna()) == {OFFICER.district}
 
 
 def test_officer_scope_limits_every_district_query_to_the_own_district(dash_settings):
@@ -39,7 +40,7 @@ def test_officer_scope_limits_every_district_query_to_the_own_district(dash_sett
     _only_own_district(data.overdue_items(OFFICER, "hotline", months))
     _only_own_district(data.leads(OFFICER))
     _only_own_district(data.alerts(OFFICER, months))
-    assert data.districts(OFFICER) == ["崇川区"]
+    assert data.districts(OFFICER) == [OFFICER.district]
     # the leader sees the other districts, so the checks above are not vacuous
     assert OTHER in set(data.leads(LEADER)["district"])
     assert OTHER in set(data.index_units(LEADER, month, "district")["district"])
@@ -68,7 +69,7 @@ def test_another_districts_lead_and_its_records_are_invisible_to_an_officer(dash
 
 def test_officer_headline_index_is_the_own_districts_index(dash_settings):
     head = data.headline_index(OFFICER)
-    own = data.unit_trend(LEADER, "崇川区")
+    own = data.unit_trend(LEADER, OFFICER.district)
     assert head["safety_index"].tolist() == pytest.approx(own["safety_index"].tolist())
     assert (head["districts"] == 1).all()
 
