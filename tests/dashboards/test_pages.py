@@ -119,6 +119,12 @@ def test_every_page_renders_for_every_role_it_is_open_to(dash_settings, page, ro
     assert at.title[0].value == PAGES[page]
     assert not at.error, [e.value for e in at.error]
     assert footer_loaded(at, PAGES[page])
+    if page == "alerts" and role in OFFICER_DISTRICT:
+        scope = data.Scope("district", OFFICER_DISTRICT[role])
+        if data.alerts(scope, data.alert_months()[-1:]).empty:
+            # the snapshot alerts no unit of this district (tests/snapshots.py): said so
+            assert any("没有符合条件的预警提示" in i.value for i in at.info), at.info
+            return
     assert at.dataframe, "every page shows at least one table"
 
 
@@ -229,11 +235,14 @@ def test_selected_leads_can_be_downloaded_for_dispatch(dash_settings):
 
 def test_lead_filters_narrow_the_list(dash_settings):
     at = open_page(start("leader"), "group_rental")
-    before = len(at.dataframe[0].value)
-    at.slider(key="leads_min_score").set_value(90).run()
+    scores = at.dataframe[0].value["score"].astype(float)
+    # a minimum inside the listed scores (the snapshot's own, not a fixed figure)
+    cut = int(scores.median()) + 1
+    assert scores.max() >= cut
+    at.slider(key="leads_min_score").set_value(cut).run()
     after = at.dataframe[0].value
-    assert 0 < len(after) < before
-    assert (after["score"].astype(float) >= 90).all()
+    assert 0 < len(after) < len(scores)
+    assert (after["score"].astype(float) >= cut).all()
 
 
 def test_a_prior_only_model_is_said_on_the_leads_page(snapshot_settings, tmp_path, monkeypatch):
