@@ -97,14 +97,16 @@ KEEP_STATUS = {("marts", "mart_group_rental_scores"), ("raw", "load_ledger")}
 
 
 @pytest.fixture(scope="session")
-def payload_snapshot_root(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def payload_snapshot_root(
+    dashboards_run: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of the pipeline's snapshot whose every displayed text value starts with
     :data:`PAYLOAD` (keys consistently, so joins and lookups still work). Every column at
     once, which crafted source rows cannot reach (most text is derived in dbt)."""
     import duckdb
 
     root = tmp_path_factory.mktemp("payload_snapshot")
-    path = snapshots.copy_published(snapshots.settings_for(snapshot_root), root).published_warehouse
+    path = snapshots.copy_published(dashboards_run, root).published_warehouse
     con = duckdb.connect(str(path))
     try:
         columns = con.execute(
