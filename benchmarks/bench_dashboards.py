@@ -2,7 +2,9 @@
 
     uv run python benchmarks/bench_dashboards.py                 # the published snapshot of
                                                                  # $PINGAN_DATA_DIR (city scale)
-    uv run python benchmarks/bench_dashboards.py --synthetic     # a city-sized synthetic snapshot
+    uv run python benchmarks/bench_dashboards.py --scale city    # a city built for it by
+                                                                 # `pingan sample` + `pingan run`
+                                                                 # (cached in benchmarks/work/)
 
 Starts ``pingan serve`` on a free port, logs in as the city leader (the role that
 sees the most), then visits every page ``--rounds`` times through the sidebar and
@@ -23,7 +25,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="warm visits per page (default 5)")
     parser.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="benchmark a city-sized synthetic snapshot (dashboards/synthetic.py) instead",
+        "--scale",
+        help="benchmark the snapshot of a city of this scale (demo, city, N) made by "
+        "`pingan sample` and `pingan run`, built once into benchmarks/work/ and reused",
     )
     parser.add_argument("--screenshots", metavar="DIR", help="save a screenshot of every page")
     parser.add_argument("--label", default="", help="what the snapshot is (kept in the result)")
@@ -138,35 +139,28 @@ def main(argv: list[str] | None = None) -> int:
             "错误：未安装 chromium（apt-get install -y chromium fonts-noto-cjk）", file=sys.stderr
         )
         return 1
-    tmp = None
-    if args.synthetic:
-        from dashboards.synthetic import CITY, build_snapshot, write_boundaries
+    if args.scale:
+        from benchmarks.common import pipeline_snapshot
 
-        tmp = tempfile.TemporaryDirectory(prefix="pingan-bench-")
-        settings = Settings(data_dir=Path(tmp.name), warehouse=Path(tmp.name) / "wh.duckdb")
-        print("building a city-sized synthetic snapshot ...", file=sys.stderr)
-        build_snapshot(settings.published_warehouse, CITY)
-        write_boundaries(settings.data_dir)  # the map page draws polygons, as on a real city
-        source = "synthetic (dashboards/synthetic.py, CITY size)"
+        print(f"the published snapshot of a {args.scale}-scale city ...", file=sys.stderr)
+        data_dir = pipeline_snapshot(args.scale)
+        settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+        source = f"pingan sample --scale {args.scale} + pingan run ({data_dir.name})"
     else:
         settings = load_settings()
         source = str(settings.published_warehouse)
         if not settings.published_warehouse.exists():
             print(
                 f"错误：没有已发布的数据快照 {settings.published_warehouse}；"
-                "请先运行 `pingan sample --scale city` 和 `pingan run`，或使用 --synthetic",
+                "请先运行 `pingan sample --scale city` 和 `pingan run`，或使用 --scale city",
                 file=sys.stderr,
             )
             return 1
     shots = Path(args.screenshots) if args.screenshots else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
-    try:
-        pages = run(settings, args.rounds, shots)
-        sizes = snapshot_size(settings)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    pages = run(settings, args.rounds, shots)
+    sizes = snapshot_size(settings)
     result = {
         "benchmark": "dashboards page render time (headless Chromium, click -> rendered)",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -5,8 +5,12 @@ The snapshot is written with ``storage_compatibility_version`` set so the DuckDB
 against a baseline in the same run: publish time, file size and the time of queries
 like the dashboards' over the snapshot, with the DuckDB CLI's verdict on each file.
 
-    uv run python -m benchmarks.bench_publish            # city-sized synthetic marts
-    uv run python -m benchmarks.bench_publish --small    # a quick look
+    uv run python -m benchmarks.bench_publish            # the marts of a city-scale city
+    uv run python -m benchmarks.bench_publish --small    # a quick look (demo scale)
+    uv run python -m benchmarks.bench_publish --scale test --rounds 1   # a smoke run
+
+The working warehouse published is a real one: a city made by ``pingan sample`` and run
+through ``pingan run``, built once into ``benchmarks/work/`` and reused by reruns.
 """
 
 from __future__ import annotations
@@ -19,9 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.common import timed, write_result
+from benchmarks.common import pipeline_snapshot, timed, write_result
 from contracts.settings import Settings
-from dashboards.synthetic import CITY, SMALL, build_snapshot
 from orchestration.defs.publish.snapshot import SNAPSHOT_STORAGE_COMPATIBILITY, publish
 
 BASELINE = "latest"
@@ -78,15 +81,20 @@ def measure(source: Path, work: Path, fmt: str, rounds: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", action="store_true", help="small synthetic marts")
+    parser.add_argument("--small", action="store_true", help="a demo-scale city's marts")
+    parser.add_argument("--scale", help="a city of this scale instead (test, demo, city, N)")
     parser.add_argument("--rounds", type=int, default=3, help="publishes per format (best kept)")
     args = parser.parse_args(argv)
-    size = SMALL if args.small else CITY
+    scale = args.scale or ("demo" if args.small else "city")
+    print(f"the working warehouse of a {scale}-scale city ...", file=sys.stderr)
+    source = pipeline_snapshot(scale) / "warehouse.duckdb"
+    con = duckdb.connect(str(source), read_only=True)
+    try:
+        tickets = con.execute("select count(*) from marts.fct_hotline_tickets").fetchone()[0]
+    finally:
+        con.close()
     with tempfile.TemporaryDirectory(prefix="pingan-bench-publish-") as tmp:
         work = Path(tmp)
-        source = work / "working.duckdb"
-        print("building the synthetic marts ...", file=sys.stderr)
-        build_snapshot(source, size)
         formats = [BASELINE, SNAPSHOT_STORAGE_COMPATIBILITY]
         results = {fmt: measure(source, work, fmt, args.rounds) for fmt in formats}
     base, ours = results[BASELINE], results[SNAPSHOT_STORAGE_COMPATIBILITY]
@@ -105,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     write_result(
         "publish",
         {
-            "size": "small" if args.small else "city",
-            "tickets": size.tickets,
+            "size": scale,
+            "tickets": tickets,
             "rounds": args.rounds,
             "baseline": BASELINE,
             "ours": SNAPSHOT_STORAGE_COMPATIBILITY,

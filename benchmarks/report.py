@@ -117,8 +117,8 @@ def publish_section(r: dict[str, Any]) -> list[str]:
     base, ours = r["baseline"], r["ours"]
     res = r["results"]
     lines = [
-        f"**Snapshot storage format** (`python -m benchmarks.bench_publish`, {r['size']}-sized "
-        f"synthetic marts, {r['tickets']:,} tickets, best of {r['rounds']}, measured {when(r)} UTC): "
+        f"**Snapshot storage format** (`python -m benchmarks.bench_publish`, the marts of a "
+        f"{r['size']}-scale `pingan sample` city, {r['tickets']:,} tickets, best of {r['rounds']}, measured {when(r)} UTC): "
         f"the snapshot is written as DuckDB `{ours}` so the DuckDB CLI opens it; the "
         f"baseline is the writer's own format (`{base}`).",
         "",

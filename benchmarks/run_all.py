@@ -6,7 +6,8 @@ renders them into README. Pass ``--quick`` to skip the city scale (minutes
 instead of most of an hour).
 
 The dashboards are measured on the published snapshot of the city-scale run
-when ``bench_run`` left one, else on a city-sized synthetic snapshot.
+when ``bench_run`` left one, else on one built for them by ``pingan sample`` and
+``pingan run`` (demo scale with ``--quick``; cached in ``benchmarks/work/``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and (city / "published" / "warehouse.duckdb").exists():
         ok.append(run("benchmarks.bench_dashboards", env={"PINGAN_DATA_DIR": str(city)}))
     else:
-        ok.append(run("benchmarks.bench_dashboards", "--synthetic"))
+        ok.append(run("benchmarks.bench_dashboards", "--scale", scales[-1]))
     # Leads across worlds (issue 13): at least 8 worlds at demo scale, and the independent city.
     ok.append(run("benchmarks.bench_leads", "--worlds", "8", "--scale", "demo"))
     ok.append(run("benchmarks.report"))

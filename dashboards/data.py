@@ -446,6 +446,11 @@ def unit_components(scope: Scope, region_key: str, month: str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- completion rates
 
+# The mart holds each month's rates (mart_completion_rates: completion, on-time and
+# satisfaction, as its formulas define them). A rate over several months is not a mean
+# of monthly rates: it is the same ratio over the months' summed counts, so the period
+# breakdowns below sum the mart's counts before dividing; one month's figures are read
+# from the mart as they are (``completion_by_stream``).
 _RATE_SUMS = """
     sum(items_due) as items_due,
     sum(items_closed) as items_closed,
@@ -466,14 +471,30 @@ def _area(scope: Scope) -> tuple[str, str | None]:
 def completion_by_stream(scope: Scope, months: list[str]) -> pd.DataFrame:
     """Rates per stream and month over the reader's whole area (city or own district)."""
     level, district = _area(scope)
+    # one mart row per month and stream for the area: its own rates, not recomputed
     sql = f"""
-        select month, stream, {_RATE_SUMS}
+        select month, stream, items_due, items_closed, items_closed_on_time, items_rated,
+               items_satisfied, completion_rate, on_time_rate, satisfaction_rate
         from marts.mart_completion_rates
         where region_level = ? and breakdown = 'all'
           and (cast(? as varchar) is null or district = ?)
           and list_contains(?, month) and {IN_SCOPE}
-        group by month, stream
         order by month, stream
+    """
+    return query(sql, [level, district, district, _list(months), *scope.params()])
+
+
+def completion_period_by_stream(scope: Scope, months: list[str]) -> pd.DataFrame:
+    """Rates per stream over the whole period ``months`` (the reader's whole area)."""
+    level, district = _area(scope)
+    sql = f"""
+        select stream, {_RATE_SUMS}
+        from marts.mart_completion_rates
+        where region_level = ? and breakdown = 'all'
+          and (cast(? as varchar) is null or district = ?)
+          and list_contains(?, month) and {IN_SCOPE}
+        group by stream
+        order by stream
     """
     return query(sql, [level, district, district, _list(months), *scope.params()])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards.data import _list, query, table
+from dashboards.data import Scope, _list, completion_period_by_stream, query, table
 
 
 def unit_coverage(month: str, level: str) -> pd.DataFrame:
@@ -61,23 +61,8 @@ def district_index_months(months: list[str]) -> pd.DataFrame:
 
 def completion_totals(months: list[str]) -> pd.DataFrame:
     """Per stream, the city's items and rates over ``months`` (the rates of the summed
-    counts, the completion page's way for a range of months)."""
-    sql = """
-        select stream,
-               sum(items_due) as items_due,
-               sum(items_closed) as items_closed,
-               sum(items_closed_on_time) as items_closed_on_time,
-               sum(items_rated) as items_rated,
-               sum(items_satisfied) as items_satisfied,
-               sum(items_closed) / nullif(sum(items_due), 0) as completion_rate,
-               sum(items_closed_on_time) / nullif(sum(items_due), 0) as on_time_rate,
-               sum(items_satisfied) / nullif(sum(items_rated), 0) as satisfaction_rate
-        from marts.mart_completion_rates
-        where region_level = 'city' and breakdown = 'all' and list_contains(?, month)
-        group by stream
-        order by stream
-    """
-    return query(sql, [_list(months)])
+    counts, the completion page's own query for a range of months)."""
+    return completion_period_by_stream(Scope("leader"), months)
 
 
 def notice_counts(months: list[str]) -> pd.DataFrame:

@@ -39,13 +39,16 @@ def _built_once(
     Under pytest-xdist each worker is its own process with its own session fixtures;
     the folder is built once under a file lock in the directory all workers share
     (the pattern of pytest-xdist's docs) so the costly stages run once, not per worker.
+    That directory is the session's: the parent of the workers' base temp dirs under
+    xdist, the base temp dir itself without it (its parent is shared by every session, so
+    a folder there would outlive code changes). ``PINGAN_TEST_BUILT=DIR`` keeps the folders
+    in DIR across sessions, for iterating on a test; empty DIR when the pipeline changes.
     """
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        # a worker's base temp is <session's>/popen-gwN: the session's is the shared one.
-        # Never the parent of a session without workers: that is shared by every session
-        # (/tmp/pytest-of-<user>), where a folder built by older code would be reused.
-        shared = shared.parent
+    base = tmp_path_factory.getbasetemp()
+    kept = os.environ.get("PINGAN_TEST_BUILT")
+    # a worker's base temp is <session's>/popen-gwN: the session's is the shared one
+    shared = Path(kept) if kept else base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared.mkdir(parents=True, exist_ok=True)
     folder = shared / name
     done = shared / f"{name}.built"  # beside the folder: the folder holds only what build wrote
     with FileLock(str(shared / f"{name}.lock")):
@@ -106,6 +109,16 @@ def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
         assert result.success, summarise(result, seconds).failures
 
     return _built_once(tmp_path_factory, "pipeline_run", build)
+
+
+@pytest.fixture(scope="session")
+def dashboards_run(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the data dir of the dashboards' snapshot: a seven-month city with alerts
+    and notices in its last month, through one ``pingan run`` (tests/snapshots.py), shared
+    by the session. Read-only: a test that writes copies it first."""
+    from tests import snapshots
+
+    return snapshots.settings_for(_built_once(tmp_path_factory, "dashboards_run", snapshots.build))
 
 
 @pytest.fixture(scope="session")

@@ -40,20 +40,8 @@ with ui.page("办结率", "办结率、按期办结率、满意率：按事项�
     st.caption(f"口径：按办理时限所在月份统计；统计期间 {fmt.plain(period)}。")
 
     # ---- by stream, the whole area
-    by_stream = data.completion_by_stream(scope, months)
-    totals = (
-        by_stream.groupby("stream")[
-            ["items_due", "items_closed", "items_closed_on_time", "items_rated", "items_satisfied"]
-        ]
-        .sum()
-        .reset_index()
-    )
+    totals = data.completion_period_by_stream(scope, months)
     if not totals.empty:
-        totals["completion_rate"] = totals["items_closed"] / totals["items_due"]
-        totals["on_time_rate"] = totals["items_closed_on_time"] / totals["items_due"]
-        totals["satisfaction_rate"] = totals["items_satisfied"] / totals["items_rated"].where(
-            totals["items_rated"] > 0
-        )
         totals["stream_label"] = totals["stream"].map(data.STREAMS)
     st.subheader(f"各类事项（{fmt.plain(period)}）")
     ui.table(

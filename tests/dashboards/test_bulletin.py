@@ -1,7 +1,7 @@
 """The bulletin (月度通报 / 季度通报) as PDF: on the real test-scale sample's snapshot, the last
 month's bulletin renders (pages to images with poppler), its text is Chinese and names
 every district, and its ranking and figures are the marts'; the quarterly edition (on the
-dashboards' synthetic snapshot, whose three months make a quarter) covers three months;
+dashboards' pipeline snapshot, 2026-04 to 2026-10, so 2026-Q3 is whole) covers three months;
 a period the snapshot does not cover is refused in one line."""
 
 from __future__ import annotations
@@ -162,15 +162,19 @@ def test_a_period_the_snapshot_does_not_cover_is_refused_in_one_line(published_w
 
 
 @pytest.fixture(scope="module")
-def quarter_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The dashboards' synthetic snapshot with three months ending in 2026-09 (2026-Q3),
-    and boundaries with one district left out."""
-    from dashboards.synthetic import build_snapshot, write_boundaries
+def quarter_snapshot(
+    snapshot_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """The dashboards' pipeline snapshot (2026-04 to 2026-10: 2026-Q3 is its newest whole
+    quarter), with the city's boundaries less one district's polygon."""
+    import os
+
+    from tests.snapshots import boundaries_without, settings_for
 
     data_dir = tmp_path_factory.mktemp("quarter_snapshot")
-    build_snapshot(data_dir / "published" / "warehouse.duckdb", last_month="2026-09")
-    write_boundaries(data_dir, leave_out=(UNPLACED,))
-    return Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+    os.symlink(snapshot_settings.published_dir, data_dir / "published")
+    boundaries_without(snapshot_settings, data_dir, (UNPLACED,))
+    return settings_for(data_dir)
 
 
 def test_the_quarterly_bulletin_covers_the_quarters_three_months(
@@ -205,7 +209,10 @@ def test_the_quarterly_bulletin_covers_the_quarters_three_months(
 
 
 def test_a_quarter_with_a_month_missing_is_refused_naming_it(quarter_snapshot: Settings):
-    with pytest.raises(BulletinError, match=r"2026-Q4 needs its three months.*2026-10"):
+    with pytest.raises(
+        BulletinError,
+        match=r"2026-Q4 needs its three months.*2026-10.*no safety index for 2026-11, 2026-12",
+    ):
         write_bulletin(Period.parse(quarter="2026-Q4"), settings=quarter_snapshot)
 
 

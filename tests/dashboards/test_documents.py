@@ -1,7 +1,8 @@
 """The notices as documents: .docx read back with python-docx, PDF text extracted and
-pages rendered with poppler, numbers stable on a rerun (on the synthetic snapshot's
-notice marts, so they do not depend on which alerts a small sample raises); and on the
-real test-scale sample, every unit with worsening alerts in its last month is notified."""
+pages rendered with poppler, numbers stable on a rerun (on the dashboards' pipeline
+snapshot, whose simulated city plants districts that deteriorate in its last months, so it
+raises alerts); and on the shared test-scale sample, every unit with worsening alerts in its
+last month is notified."""
 
 from __future__ import annotations
 
@@ -20,12 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from dashboards.synthetic import build_snapshot
-
-    data_dir = tmp_path_factory.mktemp("notices_snapshot")
-    build_snapshot(data_dir / "published" / "warehouse.duckdb")
-    return Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
+def snapshot(snapshot_settings: Settings) -> Settings:
+    """The dashboards' pipeline snapshot (read only: the documents go to their own dirs)."""
+    return snapshot_settings
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ import pytest
 
 from contracts.settings import Settings
 from dashboards import browser, serve
-from dashboards.synthetic import DISTRICTS
-from tests.dashboards.dashboards_testlib import ALL_DISTRICTS, PASSWORDS
+from tests.dashboards.dashboards_testlib import PASSWORDS
 
 pytestmark = [
     pytest.mark.slow,
@@ -108,11 +107,12 @@ def test_leader_logs_in_and_every_page_renders_its_key_content(server, page):
     page.screenshot(path=str(ARTIFACTS / "leader_线索详情.png"), full_page=True)
 
 
-def test_district_officer_sees_only_the_own_district(server, page):
+def test_district_officer_sees_only_the_own_district(server, page, regions):
+    from tests.dashboards.test_pages import foreign_names
+
     browser.login(page, server, "chongchuan", PASSWORDS["chongchuan"])
     assert "数据质量" not in browser.nav_titles(page)
-    foreign = [d for d in ALL_DISTRICTS if d != "崇川区"]
-    foreign += [s for d in foreign for s in DISTRICTS[d][2]]
+    foreign = [n.decode() for n in foreign_names("崇川区", regions)]
     for title in browser.PAGES[:-1]:
         browser.open_page(page, title)
         text = body_text(page)

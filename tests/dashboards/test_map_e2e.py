@@ -12,9 +12,9 @@ import pytest
 
 from contracts.settings import Settings
 from dashboards import browser, serve
-from dashboards.synthetic import write_boundaries
 from tests.dashboards.dashboards_testlib import PASSWORDS
 from tests.dashboards.test_e2e import ARTIFACTS, assert_no_exception, body_text
+from tests.snapshots import boundaries_without, settings_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,7 +27,7 @@ def map_server(snapshot_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
     data_dir = tmp_path_factory.mktemp("map_e2e")
     os.symlink(snapshot_root / "published", data_dir / "published")
     # the sample's layout: boundaries.geojson in the data dir (no PINGAN_BOUNDARIES)
-    write_boundaries(data_dir, leave_out=("海门区",))
+    boundaries_without(settings_for(snapshot_root), data_dir, leave_out=("海门区",))
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
     port = serve.free_port()
     proc = serve.start(

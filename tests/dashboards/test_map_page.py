@@ -1,6 +1,6 @@
 """The map page (地图): choropleths over the boundary file, units without a polygon listed
-beside the map; AppTest on the synthetic snapshot with boundaries drawn by the
-simulator's own boundary builder."""
+beside the map; AppTest on the pipeline's snapshot with the simulator's own boundary
+file, less one street's polygon."""
 
 from __future__ import annotations
 
@@ -8,16 +8,21 @@ import json
 
 import pytest
 
-from dashboards.synthetic import DISTRICTS, write_boundaries
+from tests.dashboards.dashboards_testlib import ALL_DISTRICTS
 from tests.dashboards.test_pages import open_page, start
-
-LEFT_OUT = "海门区/临江镇"  # a street whose polygon the file lacks
+from tests.snapshots import boundaries_without
 
 
 @pytest.fixture
-def boundary_file(dash_settings, tmp_path, monkeypatch):
+def left_out(regions) -> str:
+    """A street whose polygon the boundary file lacks (海门区's first, by key)."""
+    return regions["海门区"][0]
+
+
+@pytest.fixture
+def boundary_file(dash_settings, snapshot_settings, left_out, tmp_path, monkeypatch):
     # a real city's own file, named by PINGAN_BOUNDARIES
-    path = write_boundaries(tmp_path / "own_city", leave_out=(LEFT_OUT,))
+    path = boundaries_without(snapshot_settings, tmp_path / "own_city", (f"海门区/{left_out}",))
     monkeypatch.setenv("PINGAN_BOUNDARIES", str(path))
     return path
 
@@ -34,26 +39,39 @@ def geoshape_values(at) -> list[dict]:
     return spec["datasets"][data["name"]]
 
 
-def test_index_choropleth_draws_every_street_with_a_polygon_and_lists_the_rest(boundary_file):
+def test_index_choropleth_draws_every_street_with_a_polygon_and_lists_the_rest(
+    boundary_file, regions, left_out
+):
     at = start("leader")
     at.switch_page("pages/map.py")
     at.run()
     at.radio(key="map_level").set_value("street").run()
     assert not at.exception and not at.error
     names = {f["properties"]["名称"] for f in geoshape_values(at)}
-    streets = {s for _, _, ss in DISTRICTS.values() for s in ss}
-    assert names == streets - {"临江镇"}
+    streets = {s for ss in regions.values() for s in ss}
+    assert names == streets - {left_out}
     listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
-    assert listed["region_name"].tolist() == ["临江镇"]
+    assert listed["region_name"].tolist() == [left_out]
 
 
-def test_completion_choropleth_in_percent_and_officer_sees_only_own_district(boundary_file):
+def test_completion_choropleth_in_percent_and_officer_sees_only_own_district(
+    boundary_file, regions
+):
     at = open_page(start("chongchuan"), "map")
     at.radio(key="map_measure").set_value("completion_rate").run()
     assert not at.exception and not at.error
     features = geoshape_values(at)
-    assert {f["properties"]["名称"] for f in features} == set(DISTRICTS["崇川区"][2])
-    assert all(f["properties"]["显示值"].endswith("%") for f in features)
+    assert {f["properties"]["名称"] for f in features} == set(regions["崇川区"])
+    # in percent where the street had items due that month, "—" where it had none
+    from dashboards import data
+
+    rates = data.completion_breakdown(
+        data.Scope("district", "崇川区"), data.completion_months()[-1:], "hotline", "street"
+    )
+    with_items = set(rates.loc[rates["completion_rate"].notna(), "unit"])
+    shown = {f["properties"]["名称"]: f["properties"]["显示值"] for f in features}
+    assert with_items and {n for n, v in shown.items() if v.endswith("%")} == with_items
+    assert {v for n, v in shown.items() if n not in with_items} <= {"—"}
 
 
 def test_without_a_boundary_file_the_page_says_so_and_lists_every_unit(
@@ -63,4 +81,4 @@ def test_without_a_boundary_file_the_page_says_so_and_lists_every_unit(
     at = open_page(start("leader"), "map")
     assert any("无区县边界数据" in i.value for i in at.info)
     listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
-    assert set(listed["region_name"]) == set(DISTRICTS)
+    assert set(listed["region_name"]) == set(ALL_DISTRICTS)

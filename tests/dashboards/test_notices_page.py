@@ -1,4 +1,4 @@
-"""The notices on the 预警提示单 page (AppTest on the synthetic snapshot)."""
+"""The notices on the 预警提示单 page (AppTest on the pipeline's snapshot)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def test_notices_are_listed_with_status_and_offered_as_docx_and_pdf(dash_setting
 
 
 def test_a_district_officer_sees_only_their_districts_notices(dash_settings):
-    at = open_page(start("chongchuan"), "alerts")
+    # 通州区: the district the snapshot alerts in its last month (tests/snapshots.py)
+    at = open_page(start("tongzhou"), "alerts")
     listed = _notice_table(at)
-    district = OFFICER_DISTRICT["chongchuan"]
+    district = OFFICER_DISTRICT["tongzhou"]
     assert not listed.empty and listed["unit_name"].str.startswith(district).all()
     assert not any("无法匹配的反馈" in e.proto.label for e in at.expander)

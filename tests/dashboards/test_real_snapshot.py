@@ -1,7 +1,9 @@
 """The dashboards on a snapshot made by the real pipeline (generator, ingest, dbt, publish).
 
-The synthetic snapshot pins exact values; this one proves the pages work on what
-``publish_snapshot`` actually produces, for the city leader and a district officer."""
+The other dashboard tests read the seven-month snapshot of ``pingan run``'s job
+(``tests/snapshots.py``); this one proves the pages work on what the session's shared
+3-month ``pingan run`` (``pipeline_run`` in tests/conftest.py) publishes, for the city
+leader and a district officer."""
 
 from __future__ import annotations
 

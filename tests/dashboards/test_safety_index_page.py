@@ -1,5 +1,5 @@
 """The safety-index page shows how each value was obtained and how much of it could be
-placed in the unit (attribution coverage), through AppTest on the synthetic snapshot."""
+placed in the unit (attribution coverage), through AppTest on the pipeline's snapshot."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ def test_components_show_attribution_coverage_beside_the_value(dash_settings):
     shown = components.value
     columns = list(shown.columns)
     assert columns.index("attribution_coverage") == columns.index("raw_value") + 2  # after 单位
-    assert set(shown["attribution_coverage"]) == {"100.0%"}
+    # the first unit's components (the page's default), each with the mart's coverage
+    month = data.index_months()[-1]
+    first = data.index_units(data.Scope("leader"), month, "district")["region_key"].iloc[0]
+    comps = data.unit_components(data.Scope("leader"), first, month)
+    expected = [fmt.pct(v) for v in comps["attribution_coverage"]]
+    assert shown["attribution_coverage"].tolist() == expected
+    assert any(v.endswith("%") for v in expected)
     assert any("归属率" in c.value for c in at.caption)
 
 
@@ -39,7 +45,8 @@ def test_ranking_shows_each_rank_with_its_interval_and_labels_noise(dash_setting
         else:
             assert "误差" not in shown, shown
     assert any("误差范围内" in v for v in labels.values())
-    assert any(c.value.startswith("对排名影响最大的构成选择：标准化方法") for c in at.caption)
+    top = data.index_sensitivity(data.index_months()[-1], "district").iloc[0]["choice_name"]
+    assert any(c.value.startswith(f"对排名影响最大的构成选择：{top}") for c in at.caption)
 
 
 def test_rank_change_label_words() -> None:

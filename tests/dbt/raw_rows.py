@@ -1,7 +1,7 @@
 """Write a handful of raw rows into a real warehouse, the way ingest leaves them.
 
 Tests that need precise assertions build a tiny warehouse from these rows instead of
-the synthetic city: every raw table is created by ``ensure_raw_schema``; rows name
+the simulated city: every raw table is created by ``ensure_raw_schema``; rows name
 only the columns they care about (the rest stay NULL) and get lineage columns.
 """
 

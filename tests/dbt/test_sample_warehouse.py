@@ -47,7 +47,8 @@ def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) ->
 # `alert_min_history_months` of history before the tested month, and a notice needs an
 # alert, so these are empty exactly while the sample is shorter than that history (the
 # test below checks that the reason still holds); the notice marts are tested with rows
-# in tests/dbt/test_notices.py and on the synthetic snapshot.
+# in tests/dbt/test_notices.py and on the dashboards' seven-month pipeline snapshot
+# (tests/snapshots.py).
 NEED_ALERT_HISTORY = (
     "mart_alerts",
     "mart_notice_register",

@@ -13,13 +13,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def snapshot(tmp_path):
-    """A published snapshot with notices (the dashboards' synthetic one)."""
-    from dashboards.synthetic import build_snapshot
-    from tests.orchestration.helpers import settings_for
+def snapshot(dashboards_run, tmp_path):
+    """A data dir of its own reading a published snapshot with notices (the dashboards'
+    pipeline snapshot, whose city has planted swings in its last month)."""
+    import os
 
-    build_snapshot(tmp_path / "data" / "published" / "warehouse.duckdb")
-    return settings_for(tmp_path / "data")
+    from tests import snapshots
+
+    (tmp_path / "data").mkdir()
+    os.symlink(dashboards_run.published_dir, tmp_path / "data" / "published")
+    return snapshots.settings_for(tmp_path / "data")
 
 
 def test_the_asset_writes_the_newest_months_notices(snapshot):
