@@ -61,8 +61,8 @@ def test_whole_graph_materialises_and_publishes(first_run) -> None:
     graph = build_definitions(settings).resolve_asset_graph()
     expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     # the notice documents are written by their own job after the monthly index run
-    # (tests/orchestration/test_notices_asset.py), not by the daily pipeline
-    # and so is the bulletin (tests/orchestration/test_bulletin_asset.py)
+    # (tests/orchestration/defs/notices/test_assets.py), not by the daily pipeline
+    # and so is the bulletin (tests/orchestration/defs/bulletin/test_assets.py)
     from orchestration.defs.bulletin.assets import BULLETIN_KEY
     from orchestration.defs.notices.assets import NOTICES_KEY
 

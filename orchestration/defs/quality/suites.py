@@ -197,7 +197,7 @@ class SaneRange:
 
 # The hand-written business expectations, each bound to its entity: a rule whose column
 # disappears from the staging model fails (GX reports the missing column) instead of
-# being dropped. tests/orchestration/test_quality.py checks every column is in the contract.
+# being dropped. tests/orchestration/defs/quality/test_suites.py checks every column is in the contract.
 # A closing time before the opening time is a systematic defect when it is common
 # (critical beyond 1 %), an isolated data-entry slip otherwise.
 TIME_ORDER: tuple[TimeOrder, ...] = (
