@@ -337,7 +337,9 @@ def index_units(scope: Scope, month: str, level: str, district: str | None = Non
         select i.region_key, i.region_name, i.district, i.street, i.safety_index, i.grade,
                case when ? then i.rank
                     when i.safety_index is not null
-                    then rank() over (order by i.safety_index desc nulls last) end as rank,
+                    -- rounded as the mart ranks (float noise of the summation order ties)
+                    then rank() over (order by round(i.safety_index, 9) desc nulls last)
+               end as rank,
                case when ? then i.units_ranked
                     else count(i.safety_index) over () end as units_ranked,
                i.index_change_mom,
