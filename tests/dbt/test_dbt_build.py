@@ -15,6 +15,7 @@ import pytest
 from contracts.settings import Settings
 from orchestration.defs.dbt.build import dbt_build, run_build
 from tests.dbt.raw_rows import insert_rows, make_warehouse
+from tests.ingest.conftest import query
 
 pytestmark = pytest.mark.slow
 
@@ -349,14 +350,6 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     result = dbt_build(settings)
     assert result.success, result.summary
     return settings
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_build_passes_every_model_and_test_and_counts_them(small_city: Settings) -> None:

@@ -4,32 +4,24 @@ and a place's position is where the rental registry has dwellings there."""
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from contracts.settings import Settings
+from tests.ingest.conftest import query
 
 pytestmark = pytest.mark.slow
 
 
-def rows(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_every_placed_ticket_counts_once_at_its_place(built_warehouse: Settings) -> None:
     by_month = dict(
-        rows(
+        query(
             built_warehouse,
             "select month, sum(tickets) from marts.mart_hotline_hotspots group by month",
         )
     )
     # independently: tickets whose address has '<road><n>号' (any district/street prefix)
     expected = dict(
-        rows(
+        query(
             built_warehouse,
             "select strftime(received_month, '%Y-%m'), count(*) from marts.fct_hotline_tickets "
             "where not is_cancelled and street is not null "
@@ -38,7 +30,7 @@ def test_every_placed_ticket_counts_once_at_its_place(built_warehouse: Settings)
     )
     assert by_month and by_month == expected
     # most of the sample's complaints name a place (else the map would show nothing)
-    (placed, total) = rows(
+    (placed, total) = query(
         built_warehouse,
         "select (select sum(tickets) from marts.mart_hotline_hotspots), count(*) "
         "from marts.fct_hotline_tickets where not is_cancelled",
@@ -51,7 +43,7 @@ def test_a_places_position_lies_among_the_dwellings_registered_there(
 ) -> None:
     # independently of the address parser: the dwellings of the district whose address
     # contains the place's text (a superset of the place's own: 东工农路8号 holds 工农路8号)
-    checked = rows(
+    checked = query(
         built_warehouse,
         """
         select h.place, h.lon, h.lat, h.registered_dwellings,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 
-import duckdb
 import pytest
 
 from contracts.settings import Settings
 from orchestration.defs.dbt.build import dbt_build
 from tests.dbt.raw_rows import make_warehouse
+from tests.ingest.conftest import query
 
 pytestmark = pytest.mark.slow
 
@@ -154,14 +154,6 @@ def index_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     result = dbt_build(settings)
     assert result.success, result.summary
     return settings
-
-
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def incidents_component(settings: Settings, month: str) -> dict[str, tuple]:

@@ -30,7 +30,7 @@ from ingest.isolation import IsolatedReader
 from ingest.limits import ReaderLimits
 from ingest.readers import FileRejected
 from tests.conftest import settings_for
-from tests.ingest.conftest import hotline_row, write_csv, write_xlsx
+from tests.ingest.conftest import hotline_row, query, write_csv, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,14 +222,6 @@ def ledger(settings: Settings) -> dict[str, tuple]:
     finally:
         con.close()
     return {r[0]: r[1:] for r in rows}
-
-
-def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def tickets(settings: Settings) -> set[str]:
