@@ -441,22 +441,22 @@ def _readings_of(run: str) -> set[str]:
     A reading starts a group, or right where another reading ends (numbers glued), and
     ends at a separator, at the end of the run, or where another reading starts.
     """
-    ends: dict[int, list[re.Match[str]]] = {}
+    readings_from: dict[int, list[re.Match[str]]] = {}  # start -> the readings from it
 
     def from_(start: int) -> list[re.Match[str]]:
-        if start not in ends:
-            ends[start] = []  # a guard against cycles; a reading always moves on
+        if start not in readings_from:  # a reading always moves on: no cycles
             hits = [h for h in (shape.match(run, start) for shape in _ONE_NUMBER) if h]
-            ends[start] = [
+            readings_from[start] = [
                 h
                 for h in hits
                 if h.end() == len(run) or _SEPARATOR.match(run, h.end()) or from_(h.end())
             ]
-        return ends[start]
+        return readings_from[start]
 
-    return {h.group(0) for g in _GROUP_START.finditer(run) for h in from_(g.start())} | {
-        h.group(0) for hits in list(ends.values()) for h in hits
-    }
+    for group in _GROUP_START.finditer(run):
+        from_(group.start())
+    # the readings from group starts and, reached from them, from where glued ones end
+    return {h.group(0) for hits in readings_from.values() for h in hits}
 
 
 def _every_reading(text: pl.Series) -> set[str]:
