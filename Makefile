@@ -17,9 +17,12 @@ TEST_WORKERS ?= auto
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# --compile-bytecode: the tests and every `pingan` command start many Python processes (dbt
+# runs as a subprocess per step); with PYTHONDONTWRITEBYTECODE set, as on our CI machines, each
+# would compile dagster's and dbt's sources again (about 3 s a process). Compiled once here.
 bootstrap: ## install uv when missing and the locked environment
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 browser: ## install Debian's chromium and CJK fonts for browser tests (root, apt)
 	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
