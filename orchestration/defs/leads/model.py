@@ -38,8 +38,10 @@ from typing import TypedDict
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.model_selection import StratifiedKFold
+
+# scikit-learn is imported where a model is fitted, not here: this module is loaded with
+# the Dagster definitions (`pingan run`, the Dagster UI, each test worker), and importing
+# scikit-learn (with scipy) takes about 3 s that only the training step needs.
 
 POSITIVE = "确认群租"
 NEGATIVES = ("确认出租", "非出租")
@@ -250,6 +252,8 @@ def fit_model(
     u = xs @ g0
     u_sd = float(u.std()) or 1.0
     design = np.column_stack([PRIOR_COLUMN_SCALE * u / u_sd, xs])
+    from sklearn.linear_model import LogisticRegression
+
     c = _choose_c(design[rows], labels.y, labels.weight, settings)
     fit = LogisticRegression(C=c, max_iter=5000, solver="newton-cholesky")
     fit.fit(design[rows], labels.y, sample_weight=labels.weight)
@@ -304,6 +308,9 @@ def _choose_c(design: np.ndarray, y: np.ndarray, w: np.ndarray, settings: Settin
     one standard error of the best, as a city's few dozen verdicts score noisily. With
     too few of one class to fold, the strongest penalty of the grid (the verdicts cannot
     show that a correction to the prior would hold)."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
     folds = _folds(y, settings)
     if folds < 2 or settings.l2_c_candidates < 2:
         return settings.l2_c_min
@@ -341,6 +348,9 @@ def _calibrate(
     fit, at the chosen penalty), fitted with scikit-learn's LogisticRegression on the
     one-dimensional log-odds so the result is two numbers SQL can apply
     (CalibratedClassifierCV would wrap the estimator in an object SQL cannot read)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
     y = labels.y
     folds = _folds(y, settings)
     if folds < 2:
