@@ -9,7 +9,7 @@
 Starts ``pingan serve`` on a free port, logs in as the city leader (the role that
 sees the most), then visits every page ``--rounds`` times through the sidebar and
 times click -> rendered (footer drawn, no script running, charts drawn; see
-``dashboards/browser.py``). The first visit of each page after the server starts
+``tests/browser.py``). The first visit of each page after the server starts
 runs its queries cold and is reported separately (``cold_s``; for 总览 it is the whole
 first load: opening the address, the login form, logging in, the overview, including
 the server's first imports); p50/p95 are over the warm visits. The lead detail page is timed by opening the top lead from the lead list.
@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from contracts.settings import Settings, load_settings  # noqa: E402
-from dashboards import browser, serve  # noqa: E402
+from dashboards import serve  # noqa: E402
+from tests import browser  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "dashboards.json"
 TARGET_S = 1.0

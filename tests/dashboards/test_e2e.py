@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 import pytest
 
 from contracts.settings import Settings
-from dashboards import browser, serve
+from dashboards import serve
+from tests import browser
 from tests.dashboards.dashboards_testlib import PASSWORDS
 
 pytestmark = [

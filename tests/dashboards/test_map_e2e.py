@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from contracts.settings import Settings
-from dashboards import browser, serve
+from dashboards import serve
+from tests import browser
 from tests.dashboards.dashboards_testlib import PASSWORDS
 from tests.dashboards.test_e2e import ARTIFACTS, assert_no_exception, body_text
 from tests.snapshots import boundaries_without, settings_for

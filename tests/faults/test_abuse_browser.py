@@ -21,7 +21,8 @@ import openpyxl
 import pytest
 
 from contracts.settings import Settings
-from dashboards import access_log, auth, browser, export, serve, sessions
+from dashboards import access_log, auth, export, serve, sessions
+from tests import browser
 from tests.dashboards.conftest import PAYLOAD, payload_snapshot_root  # noqa: F401 - fixture
 from tests.dashboards.dashboards_testlib import PASSWORDS
 
