@@ -43,6 +43,46 @@ def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) ->
         con.close()
 
 
+def declared_not_null() -> set[tuple[str, str]]:
+    """(model, column) of every ``not_null`` constraint the contracted models' yml declares."""
+    out: set[tuple[str, str]] = set()
+    for path in sorted((PROJECT_DIR / "models").rglob("_*__models.yml")):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            for col in model.get("columns", []):
+                if any(c.get("type") == "not_null" for c in col.get("constraints", [])):
+                    out.add((model["name"], col["name"]))
+    return out
+
+
+def test_every_declared_not_null_constraint_is_enforced_by_the_warehouse(
+    built_warehouse: Settings, copy_warehouse
+) -> None:
+    # The required columns of the contracted marts are constraints, not tests: they only
+    # hold if the built table carries them (a view or an unenforced contract would drop them
+    # silently), and then a NULL written to one is refused.
+    declared = declared_not_null()
+    assert len(declared) >= 50
+    con = connect(built_warehouse)
+    try:
+        enforced = set(
+            con.execute(
+                "select table_name, unnest(constraint_column_names) from duckdb_constraints() "
+                "where schema_name = 'marts' and constraint_type = 'NOT NULL'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert declared <= enforced, sorted(declared - enforced)
+
+    writable = copy_warehouse(built_warehouse)
+    con = duckdb.connect(str(writable.warehouse))
+    try:
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+            con.execute("update marts.fct_hotline_tickets set ticket_id = null")
+    finally:
+        con.close()
+
+
 # Marts that cannot have rows on the session's 3-month sample, and why. An alert needs
 # `alert_min_history_months` of history before the tested month, and a notice needs an
 # alert, so these are empty exactly while the sample is shorter than that history (the
