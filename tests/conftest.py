@@ -27,6 +27,20 @@ TEST_SEED = 7
 TEST_END = "2026-10"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a slow test first, otherwise in collection order.
+
+    ``make test`` runs pytest-xdist with ``--dist loadfile``, which hands whole files to
+    the workers in collection order: a long file collected late (tests/orchestration/
+    comes after tests/dashboards/) would run alone at the end while the other worker has
+    nothing left. Handing out the long files first (longest-processing-time-first, the
+    classic rule for keeping parallel machines busy to the end) leaves the short ones to
+    fill the gaps. A file's items stay together, so module fixtures are built once.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: order kept within
+
+
 def settings_for(data_dir: Path, warehouse: Path | None = None) -> Settings:
     return Settings(data_dir=data_dir, warehouse=warehouse or data_dir / "warehouse.duckdb")
 

@@ -23,6 +23,8 @@ import pytest
 from contracts.settings import Settings
 from tests.orchestration.helpers import ticket, write_tickets
 
+pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = timezone(timedelta(hours=8))
 LAST_SECOND = "NT2026103100001"  # 2026-10-31 23:59:59 local: October

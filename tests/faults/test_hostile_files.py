@@ -32,6 +32,8 @@ from ingest.readers import FileRejected
 from tests.conftest import settings_for
 from tests.ingest.conftest import hotline_row, query, write_csv, write_xlsx
 
+pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Lowered so small files reach them (a test must not write 100 MiB to prove a limit).

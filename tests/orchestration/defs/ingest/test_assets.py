@@ -11,6 +11,8 @@ from orchestration.definitions import build_definitions
 from orchestration.run import QUIET_LOGGERS, summarise
 from tests.orchestration.helpers import settings_for, ticket, write_tickets
 
+pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+
 
 def _run(settings, config: dict | None = None) -> dg.ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def("ingest_hotline_job")
