@@ -21,6 +21,7 @@ from dashboards.fmt import NOISE_LABEL
 
 pytestmark = pytest.mark.slow
 UNPLACED = "海门区"  # the district the quarterly test's boundaries have no polygon for
+UNPLACED_STREET = "崇川区/和平桥街道"  # and the street
 
 
 def _text(pdf: Path) -> str:
@@ -109,6 +110,43 @@ def test_every_district_of_the_sample_is_on_the_bulletins_map(monthly):
     assert b.unplaced == [] and "未上图" not in monthly["text"]
 
 
+def test_every_street_is_on_the_bulletins_street_map_with_the_months_hotspots(
+    monthly, published_warehouse: Settings
+):
+    b = monthly["result"].bulletin
+    assert {f["properties"]["region_key"] for f in b.street_shapes} >= set(b.streets["region_key"])
+    assert b.unplaced_streets == []
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    try:
+        top = con.execute(
+            """select place, tickets from marts.mart_hotline_hotspots where month = ?
+               order by tickets desc, region_key, place limit 30""",
+            [b.period.last],
+        ).fetchall()
+    finally:
+        con.close()
+    assert top and list(zip(b.hotspots["place"], b.hotspots["tickets"], strict=True)) == top
+    text = monthly["text"]
+    assert "12345工单热点" in text and top[0][0] in text.replace("\n", "")
+
+
+def test_the_bulletin_prints_which_construction_choice_moves_ranks_most(
+    monthly, published_warehouse: Settings
+):
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    try:
+        choices = con.execute(
+            """select distinct choice_name, choice_rank from marts.mart_safety_index_sensitivity
+               where month = ? and region_level = 'district' order by choice_rank""",
+            [monthly["result"].period.last],
+        ).fetchall()
+    finally:
+        con.close()
+    text = monthly["text"].replace("\n", "")
+    assert f"对区县排名影响最大的构成选择是{choices[0][0]}" in text
+    assert all(name in text.split("排名稳健性")[1] for name, _ in choices)
+
+
 def test_the_bulletins_district_ranking_is_the_marts(monthly):
     ranking = monthly["result"].bulletin.districts
     mart = monthly["mart"]
@@ -173,7 +211,7 @@ def quarter_snapshot(
 
     data_dir = tmp_path_factory.mktemp("quarter_snapshot")
     os.symlink(snapshot_settings.published_dir, data_dir / "published")
-    boundaries_without(snapshot_settings, data_dir, (UNPLACED,))
+    boundaries_without(snapshot_settings, data_dir, (UNPLACED, UNPLACED_STREET))
     return settings_for(data_dir)
 
 
@@ -206,6 +244,35 @@ def test_the_quarterly_bulletin_covers_the_quarters_three_months(
     # the district map is drawn; the district without a polygon is listed, not dropped
     assert b.shapes and b.unplaced == [UNPLACED]
     assert f"未上图的区县（无边界数据）：{UNPLACED}" in text.replace("\n", "")
+    # the street map too
+    assert b.street_shapes and b.unplaced_streets == [UNPLACED_STREET.replace("/", "")]
+    assert f"未上图的街道(镇)（无边界数据）：{UNPLACED_STREET.replace('/', '')}" in text.replace(
+        "\n", ""
+    )
+
+
+@pytest.mark.parametrize(
+    "content, note",
+    [
+        (None, "无边界数据（设置 PINGAN_BOUNDARIES 指向边界文件），本期未绘制地图"),
+        (
+            '{"type": "FeatureCollection", "features": [',
+            "边界文件无法使用（own.geojson），本期未绘制地图",
+        ),
+    ],
+    ids=["no file", "not JSON"],
+)
+def test_without_a_usable_boundary_file_the_bulletin_is_made_without_its_maps(
+    quarter_snapshot: Settings, tmp_path: Path, monkeypatch, content, note
+):
+    own = tmp_path / "own.geojson"
+    if content is not None:
+        own.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(own))
+    result = write_bulletin(Period.parse(month="2026-09"), tmp_path, settings=quarter_snapshot)
+    assert result.bulletin.shapes == [] and result.bulletin.street_shapes == []
+    text = _text(result.path).replace("\n", "")
+    assert note in text and "（一）区县排名" in text and "未上图" not in text
 
 
 def test_a_quarter_with_a_month_missing_is_refused_naming_it(quarter_snapshot: Settings):

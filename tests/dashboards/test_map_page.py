@@ -82,3 +82,17 @@ def test_without_a_boundary_file_the_page_says_so_and_lists_every_unit(
     assert any("无区县边界数据" in i.value for i in at.info)
     listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
     assert set(listed["region_name"]) == set(ALL_DISTRICTS)
+
+
+def test_a_broken_boundary_file_is_one_error_line_and_every_unit_is_listed(
+    dash_settings, tmp_path, monkeypatch
+):
+    broken = tmp_path / "broken.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(broken))
+    at = open_page(start("leader"), "map")
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "不是可读的 UTF-8 JSON" in errors[0] and "\n" not in errors[0]
+    listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
+    assert set(listed["region_name"]) == set(ALL_DISTRICTS)
