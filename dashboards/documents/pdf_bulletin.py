@@ -100,7 +100,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
             "指数（分）",
             "等级",
             "环比（分）",
-            "位次变化",
+            "位次变化（较上月）",
             "排名区间（90%）",
             "最低归属率",
         ]
@@ -127,7 +127,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
         f"{int(b.period.last[5:])}月指数（分）",
         "季均指数",
         "各月排名（" + "/".join(str(int(m[5:])) + "月" for m in b.period.months) + "）",
-        "位次变化",
+        f"{int(b.period.last[5:])}月位次变化（较上月）",
         "排名区间（90%）",
         "最低归属率",
     ]
@@ -334,7 +334,7 @@ def render_bulletin(b: Bulletin) -> bytes:
             "区县",
             "街道(镇)",
             "指数（分）",
-            "位次变化",
+            "位次变化（较上月）",
             "排名区间（90%）",
             "最低归属率",
             "按缺失处理的指标",

@@ -155,7 +155,8 @@ def test_the_bulletins_district_ranking_is_the_marts(monthly):
         got, mart[["region_name", "rank", "rank_p05", "rank_p95"]], check_dtype=False
     )
     # and the PDF's ranking table lists them in that order, each with its interval
-    table = monthly["text"].split("（一）区县排名")[1].split("（二）街道")[0]
+    # (up to the sensitivity table printed under it)
+    table = monthly["text"].split("（一）区县排名")[1].split("排名稳健性")[0]
     lines = [ln for ln in table.splitlines() if ln.strip()[:1].isdigit()]
     names = [next(n for n in mart["region_name"] if n in ln) for ln in lines]
     assert names == mart["region_name"].tolist()
