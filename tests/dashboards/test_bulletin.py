@@ -173,6 +173,11 @@ def test_rank_changes_inside_the_interval_are_labelled_as_noise(monthly):
     real = d[(d["rank_change_mom"].fillna(0) != 0) & d["rank_change_within_interval"].eq(False)]
     assert all(NOISE_LABEL in label for label in noisy["rank_change_label"])
     assert not any(NOISE_LABEL in label for label in real["rank_change_label"])
+    # and the PDF prints it in the ranking table, one per change within noise (a wrapped
+    # cell keeps "误差范围" on its first line)
+    assert not noisy.empty
+    table = monthly["text"].split("（一）区县排名")[1].split("排名稳健性")[0]
+    assert table.count("误差范围") == len(noisy)
 
 
 def test_the_bulletins_counts_are_the_marts(monthly):
@@ -270,8 +275,12 @@ def test_without_a_usable_boundary_file_the_bulletin_is_made_without_its_maps(
     if content is not None:
         own.write_text(content, encoding="utf-8")
     monkeypatch.setenv("PINGAN_BOUNDARIES", str(own))
-    result = write_bulletin(Period.parse(month="2026-09"), tmp_path, settings=quarter_snapshot)
+    said: list[str] = []
+    result = write_bulletin(
+        Period.parse(month="2026-09"), tmp_path, progress=said.append, settings=quarter_snapshot
+    )
     assert result.bulletin.shapes == [] and result.bulletin.street_shapes == []
+    assert any(note in line for line in said)  # the operator is told, not only the reader
     text = _text(result.path).replace("\n", "")
     assert note in text and "（一）区县排名" in text and "未上图" not in text
 
