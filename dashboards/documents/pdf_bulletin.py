@@ -53,6 +53,7 @@ class _Story:
     """The flowables of the document, with the bulletin's few kinds of block."""
 
     def __init__(self, font: str) -> None:
+        self.font = font
         self.st = _styles(font)
         self.items: list[Any] = []
 
@@ -69,6 +70,9 @@ class _Story:
         t.setStyle(
             TableStyle(
                 [
+                    # the cells are Paragraphs in the CJK font, but a Table sets its
+                    # cells' font (Helvetica by default) on the canvas all the same
+                    ("FONTNAME", (0, 0), (-1, -1), self.font),
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -487,6 +491,8 @@ def render_bulletin(b: Bulletin) -> bytes:
         title=b.title,
         author="Pingan",
         invariant=1,
+        # the canvas's own starting font, else an unembedded Helvetica lands in the file
+        initialFontName=font,
     )
 
     def page_number(canvas: Any, doc_: Any) -> None:

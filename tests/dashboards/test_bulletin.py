@@ -96,6 +96,15 @@ def test_the_samples_last_month_bulletin_renders_every_page(monthly):
     assert all(p.stat().st_size > 2_000 for p in pages)  # drawn, not blank
 
 
+def test_every_font_of_the_bulletin_is_embedded(monthly):
+    fonts = subprocess.run(
+        ["pdffonts", str(monthly["result"].path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts and all("WenQuanYi" in f for f in fonts)
+    # columns: name type encoding emb sub uni object ID: "emb" is the 4th from the end
+    assert all(f.split()[-5] == "yes" for f in fonts)
+
+
 def test_the_bulletin_is_chinese_and_names_every_district(monthly):
     text = monthly["text"]
     assert "全市平安建设月度通报" in text and "平安稳定指数" in text and "办结率" in text
