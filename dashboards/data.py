@@ -369,7 +369,10 @@ def index_sensitivity(month: str, level: str) -> pd.DataFrame:
     choice (strongest first). Aggregates over every unit of the level: no district rows."""
     sql = """
         select choice, choice_name, first_order_index, choice_rank,
-               max(mean_abs_rank_shift) - min(mean_abs_rank_shift) as shift_range
+               max(mean_abs_rank_shift) - min(mean_abs_rank_shift) as shift_range,
+               -- each option with the mean rank shift of the draws that took it
+               string_agg(option_name || ' ' || printf('%.1f', mean_abs_rank_shift), '；'
+                          order by option) as options
         from marts.mart_safety_index_sensitivity
         where month = ? and region_level = ?
         group by choice, choice_name, first_order_index, choice_rank

@@ -347,9 +347,11 @@ def point_map(
     size: int = 400,
     labels: bool = False,
     high_is_good: bool = True,
+    background: list[dict[str, Any]] | None = None,
 ) -> None:
     """Points (district/street centroids, dwellings) placed by longitude/latitude, coloured
-    by a 0..100 score on a fixed scale (red = worse).
+    by a 0..100 score on a fixed scale (red = worse), over the ``background`` polygons
+    (GeoJSON features of the boundary file) when given.
 
     Drawn with Vega-Lite (a Mercator projection, no base-map tiles: the command centre's
     network has no internet) rather than deck.gl: no WebGL, which a CPU-only browser
@@ -370,6 +372,11 @@ def point_map(
     )
     if labels:
         layers = layers + base.mark_text(dy=-14, fontSize=12, color="#333").encode(text="名称:N")
+    if background:
+        outline = alt.Chart(
+            alt.Data(values=[{"type": "Feature", "geometry": f["geometry"]} for f in background])
+        ).mark_geoshape(fill="#f2f2f2", stroke="#999", strokeWidth=0.5)
+        layers = outline + layers
     chart = layers.project(type="mercator").properties(
         title=chart_title(title, unit, period), height=420
     )

@@ -29,6 +29,8 @@ QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 QUARTER_NAMES = "一二三四"
 TREND_MONTHS = 12
 STREET_TAIL = 10  # the streets at the bottom of the ranking the bulletin names
+HOTSPOTS = 30  # the month's places with the most 12345 tickets drawn on the street map
+HOTSPOTS_LISTED = 10  # and named in its table
 RATE_NAMES = {
     "completion_rate": "办结率",
     "on_time_rate": "按期办结率",
@@ -104,19 +106,40 @@ class Bulletin:
     dispatch_min_score: float
     sources: pd.DataFrame  # per source system: last delivery, rows; late as the run checked
     checks: pd.DataFrame  # latest quality run, per kind and entity
+    hotspots: pd.DataFrame = field(default_factory=pd.DataFrame)  # the last month's top places
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # choices that move ranks
     shapes: list[dict[str, Any]] = field(default_factory=list)  # district polygons
-    map_note: str = ""  # why there is no map, when there is none
+    street_shapes: list[dict[str, Any]] = field(default_factory=list)
+    map_note: str = ""  # why there is no map, or which polygons were left out
     notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _unplaced(units: pd.DataFrame, shapes: list[dict[str, Any]]) -> list[str]:
+        keys = {f["properties"]["region_key"] for f in shapes}
+        return [
+            str(r["region_name"]) for r in units.to_dict("records") if r["region_key"] not in keys
+        ]
 
     @property
     def unplaced(self) -> list[str]:
         """Districts with an index but no polygon: listed beside the map, never dropped."""
-        keys = {f["properties"]["region_key"] for f in self.shapes}
+        return self._unplaced(self.districts, self.shapes)
+
+    @property
+    def unplaced_streets(self) -> list[str]:
+        """Streets with an index but no polygon (``district`` + street name)."""
+        keys = {f["properties"]["region_key"] for f in self.street_shapes}
         return [
-            str(r["region_name"])
-            for r in self.districts.to_dict("records")
+            f"{r['district']}{r['region_name']}"
+            for r in self.streets.to_dict("records")
             if r["region_key"] not in keys
         ]
+
+    @property
+    def unplaced_hotspots(self) -> pd.DataFrame:
+        """Hotspots without a position (no dwelling registered at the place)."""
+        h = self.hotspots
+        return h[h["lon"].isna() | h["lat"].isna()] if not h.empty else h
 
     @property
     def title(self) -> str:
@@ -210,22 +233,32 @@ def load_bulletin(period: Period) -> Bulletin:
         dispatch_min_score=min_score,
         sources=data.source_freshness(),
         checks=data.check_summary(FULL_SCOPE) if has_quality else pd.DataFrame(),
+        hotspots=_hotspots(last),
+        sensitivity=data.index_sensitivity(last, "district"),
     )
-    bulletin.shapes, bulletin.map_note = _shapes()
+    bulletin.shapes, bulletin.map_note = _shapes("district")
+    if bulletin.shapes:
+        bulletin.street_shapes, _ = _shapes("street")
     bulletin.notes = _notes(bulletin)
     return bulletin
 
 
-def _shapes() -> tuple[list[dict[str, Any]], str]:
-    """The district polygons of the map (the map page's), or why there are none: a
-    missing or broken boundaries file leaves the bulletin without its map, not unmade."""
-    try:
-        shapes = boundaries.features(FULL_SCOPE, "district")
-    except boundaries.BoundariesUnreadable:
-        return [], f"边界文件无法读取（{boundaries.path().name}），本期未绘制地图。"
+def _hotspots(month: str) -> pd.DataFrame:
+    if data.table("marts.mart_hotline_hotspots") is None:
+        return pd.DataFrame()
+    return data.hotspots(FULL_SCOPE, month, limit=HOTSPOTS)
+
+
+def _shapes(level: str) -> tuple[list[dict[str, Any]], str]:
+    """The polygons of a level (the map page's), and the line printed with the map: why
+    there are none, or which features of the file were left out. A missing or broken
+    boundaries file leaves the bulletin without its maps, not unmade."""
+    shapes, problem = boundaries.for_map(FULL_SCOPE, level)
+    if not shapes and problem:
+        return [], f"边界文件无法使用（{boundaries.path().name}），本期未绘制地图。"
     if not shapes:
-        return [], f"无区县边界数据（设置 {boundaries.ENV} 指向边界文件），本期未绘制地图。"
-    return shapes, ""
+        return [], f"无边界数据（设置 {boundaries.ENV} 指向边界文件），本期未绘制地图。"
+    return shapes, problem
 
 
 def _notes(b: Bulletin) -> list[str]:

@@ -68,6 +68,8 @@ def write_bulletin(
     with reading(settings):
         bulletin = load_bulletin(period)
         out_dir = Path(out_dir) if out_dir else default_out_dir(data_settings())
+    if bulletin.map_note:  # no maps, or polygons left out: the operator should know why
+        say(f"{period.code}: {bulletin.map_note}")
     say(f"{period.code}: figures read, rendering charts and PDF")
     payload = render_bulletin(bulletin)
     out_dir.mkdir(parents=True, exist_ok=True)

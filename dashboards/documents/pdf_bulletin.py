@@ -53,6 +53,7 @@ class _Story:
     """The flowables of the document, with the bulletin's few kinds of block."""
 
     def __init__(self, font: str) -> None:
+        self.font = font
         self.st = _styles(font)
         self.items: list[Any] = []
 
@@ -69,6 +70,9 @@ class _Story:
         t.setStyle(
             TableStyle(
                 [
+                    # the cells are Paragraphs in the CJK font, but a Table sets its
+                    # cells' font (Helvetica by default) on the canvas all the same
+                    ("FONTNAME", (0, 0), (-1, -1), self.font),
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -100,7 +104,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
             "指数（分）",
             "等级",
             "环比（分）",
-            "位次变化",
+            "位次变化（较上月）",
             "排名区间（90%）",
             "最低归属率",
         ]
@@ -127,7 +131,7 @@ def _ranking_rows(b: Bulletin) -> tuple[list[str], list[list[str]], list[float]]
         f"{int(b.period.last[5:])}月指数（分）",
         "季均指数",
         "各月排名（" + "/".join(str(int(m[5:])) + "月" for m in b.period.months) + "）",
-        "位次变化",
+        f"{int(b.period.last[5:])}月位次变化（较上月）",
         "排名区间（90%）",
         "最低归属率",
     ]
@@ -170,6 +174,69 @@ def _street_rows(b: Bulletin) -> list[list[str]]:
     ]
 
 
+def _street_map(s: _Story, b: Bulletin) -> None:
+    """The street index as a choropleth with the month's 12345 hotspots as points over it
+    (the map page's spec); streets and hotspots that cannot be drawn are listed under it."""
+    month = fmt.month(b.period.last)
+    hot = b.hotspots
+    placed = hot.dropna(subset=["lon", "lat"]) if not hot.empty else hot
+    points = (
+        placed.assign(
+            名称=placed["street"] + placed["place"],
+            显示值=placed["tickets"].map(lambda n: f"{int(n)}件"),
+            size=placed["tickets"],
+        )[["lon", "lat", "名称", "显示值", "size"]]
+        if not placed.empty
+        else None
+    )
+    title = "街道(镇)平安稳定指数分布" + (
+        f"及12345工单最多的{len(hot)}处地点" if not hot.empty else ""
+    )
+    s.chart(
+        charts.choropleth_spec(
+            b.street_shapes,
+            b.streets,
+            value="safety_index",
+            title=charts.chart_title(title, "分", month),
+            unit="分",
+            percent=False,
+            points=points,
+        ),
+        height_px=420,
+    )
+    if b.unplaced_streets:
+        s.text(f"未上图的街道(镇)（无边界数据）：{'、'.join(b.unplaced_streets)}。", "note")
+    if hot.empty:
+        return
+    unplaced = b.unplaced_hotspots
+    if not unplaced.empty:
+        s.text(
+            "未上图的热点（登记库中无该地点坐标）："
+            + "、".join(
+                f"{r['street']}{r['place']}（{int(r['tickets'])}件）"
+                for r in unplaced.to_dict("records")
+            )
+            + "。",
+            "note",
+        )
+    s.text(f"12345工单热点（{month}，工单最多的{content.HOTSPOTS_LISTED}处地点）", "subheading")
+    s.table(
+        ["地点", "区县", "街道(镇)", "工单（件）", "其中治安类（件）", "街道每万人工单（件）"],
+        [
+            [
+                str(r["place"]),
+                str(r["district"]),
+                str(r["street"]),
+                fmt.count(r["tickets"]),
+                fmt.count(r["security_tickets"]),
+                fmt.score(r["street_tickets_per_10k"]),
+            ]
+            for r in hot.head(content.HOTSPOTS_LISTED).to_dict("records")
+        ],
+        [48, 22, 26, 20, 26, 28],
+    )
+
+
 def _target(value: Any, target: Any) -> str:
     if fmt.missing(target):
         return fmt.pct(value)
@@ -199,6 +266,28 @@ def render_bulletin(b: Bulletin) -> bytes:
     s.text(f"（一）区县排名（{fmt.month(period.last)}）", "subheading")
     header, rows, widths = _ranking_rows(b)
     s.table(header, rows, widths)
+    if not b.sensitivity.empty and b.sensitivity["first_order_index"].notna().any():
+        top = b.sensitivity.iloc[0]
+        s.text(
+            f"排名稳健性：对区县排名影响最大的构成选择是{top['choice_name']}"
+            f"（一阶敏感度{float(top['first_order_index']):.2f}）。",
+            "note",
+        )
+        s.table(
+            ["影响排序", "构成选择", "一阶敏感度", "各选项下平均位次偏移（位）"],
+            [
+                [
+                    _rank(r["choice_rank"]),
+                    str(r["choice_name"]),
+                    fmt.MISSING
+                    if fmt.missing(r["first_order_index"])
+                    else f"{float(r['first_order_index']):.2f}",
+                    str(r["options"]),
+                ]
+                for r in b.sensitivity.to_dict("records")
+            ],
+            [18, 36, 22, 94],
+        )
     if b.shapes:
         s.chart(
             charts.choropleth_spec(
@@ -214,7 +303,7 @@ def render_bulletin(b: Bulletin) -> bytes:
         )
         if b.unplaced:
             s.text(f"未上图的区县（无边界数据）：{'、'.join(b.unplaced)}。", "note")
-    else:
+    if b.map_note:
         s.text(b.map_note, "note")
     trend = b.trend
     tperiod = fmt.period(trend["month"].min(), trend["month"].max()) if not trend.empty else ""
@@ -249,7 +338,7 @@ def render_bulletin(b: Bulletin) -> bytes:
             "区县",
             "街道(镇)",
             "指数（分）",
-            "位次变化",
+            "位次变化（较上月）",
             "排名区间（90%）",
             "最低归属率",
             "按缺失处理的指标",
@@ -257,6 +346,8 @@ def render_bulletin(b: Bulletin) -> bytes:
         _street_rows(b),
         [10, 22, 22, 14, 45, 22, 16, 19],
     )
+    if b.street_shapes:
+        _street_map(s, b)
 
     # ---- 二、办结情况
     s.text("二、办结情况", "heading")
@@ -400,6 +491,8 @@ def render_bulletin(b: Bulletin) -> bytes:
         title=b.title,
         author="Pingan",
         invariant=1,
+        # the canvas's own starting font, else an unembedded Helvetica lands in the file
+        initialFontName=font,
     )
 
     def page_number(canvas: Any, doc_: Any) -> None:

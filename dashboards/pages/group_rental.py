@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, export, fmt, ui
+from dashboards import boundaries, data, export, fmt, ui
 
 with ui.page("群租房预警", "按评分排序的群租房线索，可筛选、查看详情、导出派发") as user:
     scope = user.scope
@@ -91,6 +91,9 @@ with ui.page("群租房预警", "按评分排序的群租房线索，可筛选�
             period="当前数据快照",
             size=60,
             high_is_good=False,
+            # the streets' outlines under the leads (none when there is no usable file;
+            # every lead is in the list beside the map either way)
+            background=boundaries.for_map(scope, "street")[0],
         )
     with right:
         st.markdown(f"**线索列表（评分≥{min_score}，按评分列出{fmt.count(len(leads))}条）**")

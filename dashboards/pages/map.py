@@ -87,7 +87,7 @@ with ui.page("地图", "挂图作战：指数、办结率与群租线索的区�
             ["region_key", "region_name", "completion_rate"]
         ]
     values = values.assign(shown=values[measure].map(fmt.pct if percent else fmt.score))
-    shapes = boundaries.features(scope, level)
+    shapes, problem = boundaries.for_map(scope, level)
     overlay = st.radio(
         "点位", list(OVERLAYS), format_func=OVERLAYS.get, horizontal=True, key="map_overlay"
     )
@@ -116,8 +116,13 @@ with ui.page("地图", "挂图作战：指数、办结率与群租线索的区�
             "%" if percent else "分",
             period,
         )
+        if problem:
+            (st.warning if shapes else st.error)(fmt.plain(problem))
         if not shapes:
-            st.info(f"无{label}边界数据（设置 {boundaries.ENV} 指向边界文件），以下按列表显示。")
+            if not problem:
+                st.info(
+                    f"无{label}边界数据（设置 {boundaries.ENV} 指向边界文件），以下按列表显示。"
+                )
         else:
             choropleth(
                 shapes,

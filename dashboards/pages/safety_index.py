@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, fmt, ui
+from dashboards import boundaries, charts, data, fmt, ui
 
 LEVEL_LABELS = {"district": "区县", "street": "街道(镇)"}
 DIRECTIONS = {"positive": "正向（越高越好）", "negative": "负向（越低越好）"}
@@ -62,16 +62,46 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
 
     left, right = st.columns([3, 2])
     with left:
-        ui.point_map(
-            units,
-            value="safety_index",
-            label="region_name",
-            title=f"{label}平安稳定指数分布",
-            unit="分",
-            period=period,
-            size=900 if level == "district" else 250,
-            labels=len(units) <= 40,
-        )
+        shapes, problem = boundaries.for_map(scope, level)
+        if district is not None:  # one district's streets: its polygons only
+            shapes = [f for f in shapes if f["properties"]["region_key"].split("/")[0] == district]
+        if problem:
+            st.caption(fmt.plain(problem))
+        if shapes and not units.empty:
+            chart = charts.choropleth_spec(
+                shapes,
+                units,
+                value="safety_index",
+                title=charts.chart_title(f"{label}平安稳定指数分布", "分", period),
+                unit="分",
+                percent=False,
+                labels=len(shapes) <= 40,
+            )
+            st.altair_chart(chart.properties(height=420), width="stretch")
+            keys = {f["properties"]["region_key"] for f in shapes}
+            unplaced = units[~units["region_key"].isin(keys)]
+        else:  # no boundary file: the units' centroids as points
+            ui.point_map(
+                units,
+                value="safety_index",
+                label="region_name",
+                title=f"{label}平安稳定指数分布",
+                unit="分",
+                period=period,
+                size=900 if level == "district" else 250,
+                labels=len(units) <= 40,
+            )
+            unplaced = (
+                units[units["lon"].isna() | units["lat"].isna()] if not units.empty else units
+            )
+        if not unplaced.empty:  # listed beside the map, never dropped
+            st.caption(
+                f"未上图的{label}（无{'边界' if shapes else '位置'}数据）："
+                + "、".join(
+                    f"{fmt.plain(n)} {fmt.score(v)}分"
+                    for n, v in zip(unplaced["region_name"], unplaced["safety_index"], strict=True)
+                )
+            )
     with right:
         st.markdown(f"**{label}排名（{fmt.plain(period)}）**")
         ui.table(
@@ -101,6 +131,22 @@ with ui.page("平安稳定指数", "按区县、街道(镇)的指数、构成与
             st.caption(
                 f"对排名影响最大的构成选择：{fmt.plain(top['choice_name'])}"
                 f"（一阶敏感度 {float(top['first_order_index']):.2f}）。"
+            )
+            st.markdown(f"**排名敏感性（{fmt.plain(period)}，{label}）**")
+            ui.table(
+                sens,
+                {
+                    "choice_rank": ("影响排序", ui.COUNT),
+                    "choice_name": ("构成选择", ui.TEXT),
+                    "first_order_index": ("一阶敏感度", ui.NUM),
+                    "options": ("各选项下平均位次偏移（位）", ui.TEXT),
+                },
+                key="index_sensitivity",
+            )
+            st.caption(
+                "一阶敏感度：排名偏移的方差中由该项选择单独解释的比例（0—1），越大说明"
+                "该项选择对排名影响越大；平均位次偏移为采用该选项的模拟中各单位名次与"
+                "公布名次之差的平均绝对值。"
             )
 
     # ---- movers

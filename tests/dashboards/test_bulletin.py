@@ -21,6 +21,7 @@ from dashboards.fmt import NOISE_LABEL
 
 pytestmark = pytest.mark.slow
 UNPLACED = "海门区"  # the district the quarterly test's boundaries have no polygon for
+UNPLACED_STREET = "崇川区/和平桥街道"  # and the street
 
 
 def _text(pdf: Path) -> str:
@@ -95,6 +96,15 @@ def test_the_samples_last_month_bulletin_renders_every_page(monthly):
     assert all(p.stat().st_size > 2_000 for p in pages)  # drawn, not blank
 
 
+def test_every_font_of_the_bulletin_is_embedded(monthly):
+    fonts = subprocess.run(
+        ["pdffonts", str(monthly["result"].path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts and all("WenQuanYi" in f for f in fonts)
+    # columns: name type encoding emb sub uni object ID: "emb" is the 4th from the end
+    assert all(f.split()[-5] == "yes" for f in fonts)
+
+
 def test_the_bulletin_is_chinese_and_names_every_district(monthly):
     text = monthly["text"]
     assert "全市平安建设月度通报" in text and "平安稳定指数" in text and "办结率" in text
@@ -109,6 +119,43 @@ def test_every_district_of_the_sample_is_on_the_bulletins_map(monthly):
     assert b.unplaced == [] and "未上图" not in monthly["text"]
 
 
+def test_every_street_is_on_the_bulletins_street_map_with_the_months_hotspots(
+    monthly, published_warehouse: Settings
+):
+    b = monthly["result"].bulletin
+    assert {f["properties"]["region_key"] for f in b.street_shapes} >= set(b.streets["region_key"])
+    assert b.unplaced_streets == []
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    try:
+        top = con.execute(
+            """select place, tickets from marts.mart_hotline_hotspots where month = ?
+               order by tickets desc, region_key, place limit 30""",
+            [b.period.last],
+        ).fetchall()
+    finally:
+        con.close()
+    assert top and list(zip(b.hotspots["place"], b.hotspots["tickets"], strict=True)) == top
+    text = monthly["text"]
+    assert "12345工单热点" in text and top[0][0] in text.replace("\n", "")
+
+
+def test_the_bulletin_prints_which_construction_choice_moves_ranks_most(
+    monthly, published_warehouse: Settings
+):
+    con = duckdb.connect(str(published_warehouse.published_warehouse), read_only=True)
+    try:
+        choices = con.execute(
+            """select distinct choice_name, choice_rank from marts.mart_safety_index_sensitivity
+               where month = ? and region_level = 'district' order by choice_rank""",
+            [monthly["result"].period.last],
+        ).fetchall()
+    finally:
+        con.close()
+    text = monthly["text"].replace("\n", "")
+    assert f"对区县排名影响最大的构成选择是{choices[0][0]}" in text
+    assert all(name in text.split("排名稳健性")[1] for name, _ in choices)
+
+
 def test_the_bulletins_district_ranking_is_the_marts(monthly):
     ranking = monthly["result"].bulletin.districts
     mart = monthly["mart"]
@@ -117,7 +164,8 @@ def test_the_bulletins_district_ranking_is_the_marts(monthly):
         got, mart[["region_name", "rank", "rank_p05", "rank_p95"]], check_dtype=False
     )
     # and the PDF's ranking table lists them in that order, each with its interval
-    table = monthly["text"].split("（一）区县排名")[1].split("（二）街道")[0]
+    # (up to the sensitivity table printed under it)
+    table = monthly["text"].split("（一）区县排名")[1].split("排名稳健性")[0]
     lines = [ln for ln in table.splitlines() if ln.strip()[:1].isdigit()]
     names = [next(n for n in mart["region_name"] if n in ln) for ln in lines]
     assert names == mart["region_name"].tolist()
@@ -134,6 +182,11 @@ def test_rank_changes_inside_the_interval_are_labelled_as_noise(monthly):
     real = d[(d["rank_change_mom"].fillna(0) != 0) & d["rank_change_within_interval"].eq(False)]
     assert all(NOISE_LABEL in label for label in noisy["rank_change_label"])
     assert not any(NOISE_LABEL in label for label in real["rank_change_label"])
+    # and the PDF prints it in the ranking table, one per change within noise (a wrapped
+    # cell keeps "误差范围" on its first line)
+    assert not noisy.empty
+    table = monthly["text"].split("（一）区县排名")[1].split("排名稳健性")[0]
+    assert table.count("误差范围") == len(noisy)
 
 
 def test_the_bulletins_counts_are_the_marts(monthly):
@@ -173,7 +226,7 @@ def quarter_snapshot(
 
     data_dir = tmp_path_factory.mktemp("quarter_snapshot")
     os.symlink(snapshot_settings.published_dir, data_dir / "published")
-    boundaries_without(snapshot_settings, data_dir, (UNPLACED,))
+    boundaries_without(snapshot_settings, data_dir, (UNPLACED, UNPLACED_STREET))
     return settings_for(data_dir)
 
 
@@ -206,6 +259,39 @@ def test_the_quarterly_bulletin_covers_the_quarters_three_months(
     # the district map is drawn; the district without a polygon is listed, not dropped
     assert b.shapes and b.unplaced == [UNPLACED]
     assert f"未上图的区县（无边界数据）：{UNPLACED}" in text.replace("\n", "")
+    # the street map too
+    assert b.street_shapes and b.unplaced_streets == [UNPLACED_STREET.replace("/", "")]
+    assert f"未上图的街道(镇)（无边界数据）：{UNPLACED_STREET.replace('/', '')}" in text.replace(
+        "\n", ""
+    )
+
+
+@pytest.mark.parametrize(
+    "content, note",
+    [
+        (None, "无边界数据（设置 PINGAN_BOUNDARIES 指向边界文件），本期未绘制地图"),
+        (
+            '{"type": "FeatureCollection", "features": [',
+            "边界文件无法使用（own.geojson），本期未绘制地图",
+        ),
+    ],
+    ids=["no file", "not JSON"],
+)
+def test_without_a_usable_boundary_file_the_bulletin_is_made_without_its_maps(
+    quarter_snapshot: Settings, tmp_path: Path, monkeypatch, content, note
+):
+    own = tmp_path / "own.geojson"
+    if content is not None:
+        own.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(own))
+    said: list[str] = []
+    result = write_bulletin(
+        Period.parse(month="2026-09"), tmp_path, progress=said.append, settings=quarter_snapshot
+    )
+    assert result.bulletin.shapes == [] and result.bulletin.street_shapes == []
+    assert any(note in line for line in said)  # the operator is told, not only the reader
+    text = _text(result.path).replace("\n", "")
+    assert note in text and "（一）区县排名" in text and "未上图" not in text
 
 
 def test_a_quarter_with_a_month_missing_is_refused_naming_it(quarter_snapshot: Settings):

@@ -82,3 +82,32 @@ def test_without_a_boundary_file_the_page_says_so_and_lists_every_unit(
     assert any("无区县边界数据" in i.value for i in at.info)
     listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
     assert set(listed["region_name"]) == set(ALL_DISTRICTS)
+
+
+def test_a_broken_boundary_file_is_one_error_line_and_every_unit_is_listed(
+    dash_settings, tmp_path, monkeypatch
+):
+    broken = tmp_path / "broken.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(broken))
+    at = open_page(start("leader"), "map")
+    assert not at.exception
+    errors = [e.value.replace("\\", "") for e in at.error]  # markdown escapes removed
+    assert len(errors) == 1 and "不是可读的 UTF-8 JSON" in errors[0] and "\n" not in errors[0]
+    listed = next(df for df in at.dataframe if "region_name" in df.value.columns).value
+    assert set(listed["region_name"]) == set(ALL_DISTRICTS)
+
+
+def test_group_rental_leads_are_drawn_over_the_street_outlines(boundary_file, regions, left_out):
+    at = open_page(start("chongchuan"), "group_rental")
+    assert not at.exception and not at.error
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    lead_map = next(c for c in charts if "群租房线索分布" in json.dumps(c, ensure_ascii=False))
+    layers = lead_map["layer"]
+    outline = layers[0]
+    assert "geoshape" in json.dumps(outline["mark"])
+    data = outline["data"]
+    drawn = data["values"] if "values" in data else lead_map["datasets"][data["name"]]
+    # the officer's own district's streets, less the one the file lacks
+    expected = len(regions["崇川区"]) - (1 if left_out in regions["崇川区"] else 0)
+    assert len(drawn) == expected and "circle" in json.dumps(layers[1]["mark"])

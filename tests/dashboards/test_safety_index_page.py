@@ -55,3 +55,30 @@ def test_rank_change_label_words() -> None:
     assert fmt.rank_change(0, True) == "持平"
     assert fmt.rank_change(None, None) == "—"
     assert fmt.rank_interval(2, 2) == "第2名" and fmt.rank_interval(1, 4) == "第1—4名"
+
+
+def test_sensitivity_table_lists_every_construction_choice_strongest_first(dash_settings):
+    at = open_page(start("leader"), "safety_index")
+    shown = next(df for df in at.dataframe if "choice_name" in df.value.columns).value
+    sens = data.index_sensitivity(data.index_months()[-1], "district")
+    assert shown["choice_name"].tolist() == sens["choice_name"].tolist()
+    assert set(shown["choice_name"]) == {"指标权重", "标准化方法", "合成方法", "公众安全感沿用上期"}
+    # each option with the mean rank shift of its draws: 极差标准化 0.4；Z分数标准化 0.9；…
+    normalisation = shown.loc[shown["choice_name"] == "标准化方法", "options"].iloc[0]
+    assert normalisation.count("；") == 2 and "Z分数标准化 " in normalisation
+
+
+def test_index_map_draws_the_polygons_and_lists_the_district_without_one(
+    dash_settings, snapshot_settings, tmp_path, monkeypatch
+):
+    from tests.dashboards.test_map_page import geoshape_values
+    from tests.snapshots import boundaries_without
+
+    path = boundaries_without(snapshot_settings, tmp_path / "own", ("海门区",))
+    monkeypatch.setenv("PINGAN_BOUNDARIES", str(path))
+    at = open_page(start("leader"), "safety_index")
+    assert not at.exception and not at.error
+    units = data.index_units(data.Scope("leader"), data.index_months()[-1], "district")
+    names = {f["properties"]["名称"] for f in geoshape_values(at)}
+    assert names == set(units["region_name"]) - {"海门区"}
+    assert any(c.value.startswith("未上图的区县（无边界数据）：海门区") for c in at.caption)
