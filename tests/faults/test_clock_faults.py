@@ -23,7 +23,7 @@ import pytest
 from contracts.settings import Settings
 from tests.orchestration.helpers import ticket, write_tickets
 
-pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+pytestmark = pytest.mark.slow  # real ingest, dbt and Dagster runs: minutes
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = timezone(timedelta(hours=8))

@@ -32,7 +32,7 @@ from ingest.readers import FileRejected
 from tests.conftest import settings_for
 from tests.ingest.conftest import hotline_row, query, write_csv, write_xlsx
 
-pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+pytestmark = pytest.mark.slow  # real ingest, dbt and Dagster runs: minutes
 
 ROOT = Path(__file__).resolve().parents[2]
 

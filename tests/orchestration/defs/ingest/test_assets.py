@@ -11,7 +11,7 @@ from orchestration.definitions import build_definitions
 from orchestration.run import QUIET_LOGGERS, summarise
 from tests.orchestration.helpers import settings_for, ticket, write_tickets
 
-pytestmark = pytest.mark.slow  # real pipeline steps (ingest, dbt, Dagster runs): minutes, not seconds
+pytestmark = pytest.mark.slow  # real ingest, dbt and Dagster runs: minutes
 
 
 def _run(settings, config: dict | None = None) -> dg.ExecuteInProcessResult:
