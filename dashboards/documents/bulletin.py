@@ -1,7 +1,7 @@
 """What the monthly bulletin (月度通报) and its quarterly edition (季度通报) say.
 
 :func:`load_bulletin` reads the published snapshot through the data-access layer
-(:mod:`dashboards.data`, :mod:`dashboards.data_bulletin`) into a :class:`Bulletin`:
+(:mod:`dashboards.data`, :mod:`dashboards.data.bulletin`) into a :class:`Bulletin`:
 tables and figures the PDF renderer (:mod:`dashboards.documents.pdf_bulletin`) lays
 out and the tests check against the marts. Ranks, rank intervals and the "within
 noise" flag are the marts' (mart_safety_index, mart_safety_index_uncertainty); nothing
@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards import boundaries, data, data_bulletin, fmt
-from dashboards.data_notices import FULL_SCOPE
+from dashboards import boundaries, data, fmt
+from dashboards.data import bulletin as data_bulletin
+from dashboards.data.notices import FULL_SCOPE
 
 ISSUER = "南通市社会治理现代化指挥中心"
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -1,6 +1,6 @@
 """What a notice (提示单) says, as blocks both renderers (.docx, PDF) lay out the same way.
 
-The content comes from the notice marts through :mod:`dashboards.data_notices` (the
+The content comes from the notice marts through :mod:`dashboards.data.notices` (the
 published snapshot): the number, the unit, each indicator that moved (against last
 month, last year, its expected range and the level's average), what drove it (counts
 by category, the streets or places contributing most), the action asked and the
@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards import data_notices, fmt
+from dashboards import fmt
 from dashboards.data import Scope
+from dashboards.data import notices as data_notices
 
 ISSUER = "南通市社会治理现代化指挥中心"
 TITLE = "平安建设风险预警提示单"

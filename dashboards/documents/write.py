@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.settings import Settings
-from dashboards import data_notices
+from dashboards.data import notices as data_notices
 from dashboards.data import settings as data_settings
 from dashboards.documents.content import load_notices
 from dashboards.documents.docx_notice import render_docx

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from contracts.entities import NOTICE_STATUSES
-from dashboards import access_log, data, data_notices, documents, fmt, ui
+from dashboards import access_log, data, documents, fmt, ui
+from dashboards.data import notices as data_notices
 from dashboards.documents import pdf_notice
 
 LEVELS = {"全部": None, "区县": "district", "街道(镇)": "street"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dashboards import data, data_notices
+from dashboards import data
+from dashboards.data import notices as data_notices
 from tests.dashboards.dashboards_testlib import OFFICER_DISTRICT
 from tests.dashboards.test_pages import open_page, start
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from contracts.entities import NOTICE_STATUSES
-from dashboards.data import IN_SCOPE, AccessDenied, Scope, _list, in_scope, query, table
+from dashboards.data.snapshot import IN_SCOPE, AccessDenied, Scope, _list, in_scope, query, table
 
 FULL_SCOPE = Scope("leader")
 ISSUED, SIGNED, REPORTED, CLOSED, RETURNED = NOTICE_STATUSES

@@ -1,6 +1,6 @@
 """Data access of the monthly and quarterly bulletin (月度/季度通报).
 
-Part of the one data-access layer (:mod:`dashboards.data` holds the plumbing): constant
+Part of the one data-access layer (:mod:`dashboards.data.snapshot` holds the plumbing): constant
 SQL with ``?`` placeholders over the published snapshot. The bulletin is a city-wide
 document (it is filed by the command centre, not read by a district officer), so these
 read every district's rows. Ranks, intervals, rates and statuses come from the marts;
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards.data import Scope, _list, completion_period_by_stream, query, table
+from dashboards.data.completion import completion_period_by_stream
+from dashboards.data.snapshot import Scope, _list, query, table
 
 
 def unit_coverage(month: str, level: str) -> pd.DataFrame:
