@@ -60,10 +60,10 @@ def sample_section(r: dict[str, Any]) -> list[str]:
 
 def dbt_section(r: dict[str, Any]) -> list[str]:
     lines = [
-        f"**dbt build** (`python -m benchmarks.bench_dbt`, measured {when(r)} UTC):",
+        "**dbt build** (`python -m benchmarks.bench_dbt`; each scale measured on its own date, UTC):",
         "",
-        "| scale | raw rows | seconds | models / tests | address link precision / recall | lead precision@k (k = planted) |",
-        "|---|---:|---:|---|---|---|",
+        "| scale | measured | raw rows | seconds | models / tests | Monte Carlo s (goal <= 60 at city scale) | address link precision / recall | lead precision@k (k = planted) |",
+        "|---|---|---:|---:|---|---:|---|---|",
     ]
     for run in sorted(r["runs"], key=lambda x: x.get("raw_rows", 0)):
         nodes = run.get("nodes", {})
@@ -71,8 +71,9 @@ def dbt_section(r: dict[str, Any]) -> list[str]:
         link = run.get("linkage", {})
         leads = run.get("leads_at_planted", {})
         lines.append(
-            f"| {run['label']} | {run.get('raw_rows', 0):,} | {run['seconds']:.1f} | "
+            f"| {run['label']} | {when(run)} | {run.get('raw_rows', 0):,} | {run['seconds']:.1f} | "
             f"{nodes.get('model:success', 0)} / {tests} | "
+            f"{run.get('monte_carlo_seconds', '—')} | "
             f"{link.get('precision', float('nan')):.3f} / {link.get('recall', float('nan')):.3f} | "
             f"{leads.get('precision', float('nan')):.2f} (k = {leads.get('k', '?')}) |"
         )
@@ -139,6 +140,19 @@ def publish_section(r: dict[str, Any]) -> list[str]:
         f"| {'yes' if res[ours]['duckdb_cli_opens'] else 'no'} | |"
     )
     return [*lines, ""]
+
+
+def bulletin_section(r: dict[str, Any]) -> list[str]:
+    fonts = ", ".join(r["unembedded_fonts"]) or "none"
+    return [
+        f"**Monthly bulletin** (`python -m benchmarks.bench_bulletin`, the {r['scale']} city's "
+        f"last month {r['month']}, measured {when(r)} UTC): {r['pages']} pages written in "
+        f"{r['seconds_to_write']:.1f} s ({r['pdf_kb']:.0f} KB); every page drawn (poppler): "
+        f"{'yes' if r['every_page_drawn'] else 'NO'}; district ranking equals "
+        f"`mart_safety_index`: {'yes' if r['ranking_equals_mart'] else 'NO'}; fonts not "
+        f"embedded: {fonts}.",
+        "",
+    ]
 
 
 def _p(v: float | None) -> str:
@@ -228,6 +242,7 @@ def render() -> str:
         ("dbt", dbt_section),
         ("run", run_section),
         ("publish", publish_section),
+        ("bulletin", bulletin_section),
         ("dashboards", dashboards_section),
         ("leads", leads_section),
     ]

@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         run("benchmarks.bench_alerts", "--scale", "demo", "--worlds", "6"),
         run("benchmarks.bench_run", "--scale", *scales),
         run("benchmarks.bench_publish", *(["--small"] if args.quick else [])),
+        run("benchmarks.bench_bulletin", "--scale", "demo"),
     ]
     if not args.quick:
         # a city world is generated, ingested and built in ~10 minutes: three of them

@@ -48,6 +48,8 @@ class DbtBuildResult:
     counts: dict[str, int] = field(default_factory=dict)  # "model:success" -> n, ...
     warnings: list[str] = field(default_factory=list)  # tests that warned
     notes: list[str] = field(default_factory=list)  # e.g. the lead model that was trained
+    # execution seconds of every node of every invocation (run_results keeps only the last)
+    node_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _first_line(text: object) -> str:
@@ -128,6 +130,7 @@ def dbt_build(
         counts,
         first.warnings + second.warnings,
         [trained.line()],
+        {**first.node_seconds, **second.node_seconds},
     )
 
 
@@ -152,11 +155,13 @@ def _invoke(
     failures: list[NodeFailure] = []
     warnings: list[str] = []
     counts: dict[str, int] = {}
+    node_seconds: dict[str, float] = {}
     for r in results["results"]:
         status = str(r["status"])
         node = str(r["unique_id"])
         rtype = node.split(".", 1)[0]  # model.pingan.x, test.pingan.y, unit_test.pingan.m.t
         counts[f"{rtype}:{status}"] = counts.get(f"{rtype}:{status}", 0) + 1
+        node_seconds[node] = float(r.get("execution_time") or 0.0)
         if status in FAILING_STATUSES:
             failures.append(NodeFailure(node, rtype, status, _message(r)))
         elif status == "warn":
@@ -165,7 +170,7 @@ def _invoke(
     summary = "\n".join(f.line() for f in failures)
     if not success and not summary:
         summary = "dbt build failed (see the dbt log)"
-    return DbtBuildResult(success, summary, failures, elapsed, counts, warnings)
+    return DbtBuildResult(success, summary, failures, elapsed, counts, warnings, [], node_seconds)
 
 
 def _count(counts: dict[str, int], *, types: tuple[str, ...], statuses: tuple[str, ...]) -> int:
