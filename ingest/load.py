@@ -24,6 +24,7 @@ import functools
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -448,6 +449,50 @@ def _type_group(group: Sequence[_Pending], pseudonymiser: Pseudonymiser) -> None
 # ---------------------------------------------------------------- loading
 
 
+@dataclass
+class _Window:
+    """A window's files, hashed and looked up: a step per file (in order), the new ones."""
+
+    steps: list[Callable[[], FileResult]] = dataclasses.field(default_factory=list)
+    pending: list[_Pending] = dataclasses.field(default_factory=list)
+    shas: set[str] = dataclasses.field(default_factory=set)
+    paths: set[str] = dataclasses.field(default_factory=set)
+    largest: int = 0  # bytes of its largest file
+
+
+def _independent(window: _Window, ahead: _Window) -> bool:
+    """Whether ``ahead`` may be looked up and read before ``window`` commits: it shares no
+    bytes or path with it (so the ledger rows ``window`` adds cannot change what ``ahead``
+    finds), and it is not a large file (see :meth:`Loader.load_windows`)."""
+    return (
+        ahead.largest < BATCH_BYTES
+        and not (ahead.shas & window.shas)
+        and not (ahead.paths & window.paths)
+    )
+
+
+class _Background:
+    """``job`` run in a thread; its exception raised again, in the caller, by :meth:`reraise`."""
+
+    def __init__(self, job: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(job,), daemon=True)
+        self._thread.start()
+
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # handed to the caller whole
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def reraise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 class Loader:
     """Loads files into one warehouse connection; one instance per ingest run."""
 
@@ -617,9 +662,54 @@ class Loader:
         rows typed together (:func:`type_together`), then each is committed in turn:
         the ledger is the same as loading the files one by one, and an interruption
         loses at most the window's uncommitted files (a rerun loads them)."""
-        steps: list[Callable[[], FileResult]] = []
-        pending: list[_Pending] = []
+        window = self._prepare(items)
+        self._read_and_type(window)
+        yield from self._commit_window(window)
+
+    def load_windows(self, windows: Iterable[Sequence[Found]]) -> Iterator[FileResult]:
+        """:meth:`load_window` of each window in turn, the next window's files read (by the
+        reader worker) and typed in a thread while this one's are committed by this one
+        writer: the reading process, polars and DuckDB each release the GIL, so the two
+        cores work at once.
+
+        The next window is hashed and looked up in the ledger before this one commits;
+        what it finds there is what it would find after, unless this window holds one of
+        its files' bytes or paths: then it is looked up again after the commits. A window
+        of one large file is not read ahead (its temporary copies could take the disk
+        space this window's commit needs)."""
+        upcoming = iter(windows)
+        items = next(upcoming, None)
+        if items is None:
+            return
+        window: _Window | None = self._prepare(items)
+        assert window is not None
+        self._read_and_type(window)
+        while window is not None:
+            items = next(upcoming, None)
+            ahead = self._prepare(items) if items is not None else None
+            if ahead is not None and not _independent(window, ahead):
+                ahead = None  # looked up again once this window is committed
+            reading: _Background | None = None
+            if ahead is not None:
+                reading = _Background(functools.partial(self._read_and_type, ahead))
+            try:
+                yield from self._commit_window(window)
+            finally:
+                if reading is not None:
+                    reading.join()  # the reader is this loader's: never left in use
+            if reading is not None:
+                reading.reraise()
+            elif items is not None:
+                ahead = self._prepare(items)
+                self._read_and_type(ahead)
+            window = ahead
+
+    def _prepare(self, items: Sequence[Found]) -> _Window:
+        """Hash each file and look it up in the ledger: the window's steps, and its new files."""
+        window = _Window()
+        steps, pending = window.steps, window.pending
         for f in items:
+            window.paths.add(str(f.path))
             if f.refusal is not None:
                 steps.append(functools.partial(self.record_refused, f))
                 continue
@@ -634,6 +724,8 @@ class Loader:
                 refused = Found(path, f"cannot read file: {exc.strerror or exc}")
                 steps.append(functools.partial(self.record_refused, refused))
                 continue
+            window.shas.add(sha)
+            window.largest = max(window.largest, size)
             # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open.
             # The file's own earlier row (same path, same bytes) first, then a loaded one.
             found = self.con.execute(
@@ -652,16 +744,22 @@ class Loader:
                 p = _Pending(path, sha, size)
                 pending.append(p)
                 steps.append(functools.partial(self._commit, p))
-        if pending:
+        return window
+
+    def _read_and_type(self, window: _Window) -> None:
+        """Read the window's new files (in the reader worker) and type their rows."""
+        if window.pending:
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        for p in pending:
+        for p in window.pending:
             try:
                 p.records = self.reader.read(p.path)
             except FileRejected as exc:
                 p.rejection = exc
-        type_together(pending, self.pseudonymiser)
+        type_together(window.pending, self.pseudonymiser)
+
+    def _commit_window(self, window: _Window) -> Iterator[FileResult]:
         self._window_loaded = {}
-        for step in steps:
+        for step in window.steps:
             yield step()
 
     def _duplicate(
@@ -823,11 +921,10 @@ def iter_ingest(
     task = progress.task("ingest", total=len(found), unit="files") if progress else None
     try:
         loader = Loader(con, settings, reader)
-        for window in _windows(found):
-            for result in loader.load_window(window):
-                if task is not None:
-                    task.advance(item=result.line(), rows=result.rows_loaded)
-                yield result
+        for result in loader.load_windows(_windows(found)):
+            if task is not None:
+                task.advance(item=result.line(), rows=result.rows_loaded)
+            yield result
     finally:
         if task is not None:
             task.finish()
