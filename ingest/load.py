@@ -463,9 +463,9 @@ class _Window:
 def _independent(window: _Window, ahead: _Window) -> bool:
     """Whether ``ahead`` may be looked up and read before ``window`` commits: it shares no
     bytes or path with it (so the ledger rows ``window`` adds cannot change what ``ahead``
-    finds), and it is not a large file (see :meth:`Loader.load_windows`)."""
+    finds), and both are windows of small files (see :meth:`Loader.load_windows`)."""
     return (
-        ahead.largest < BATCH_BYTES
+        max(ahead.largest, window.largest) < BATCH_BYTES
         and not (ahead.shas & window.shas)
         and not (ahead.paths & window.paths)
     )
@@ -674,9 +674,11 @@ class Loader:
 
         The next window is hashed and looked up in the ledger before this one commits;
         what it finds there is what it would find after, unless this window holds one of
-        its files' bytes or paths: then it is looked up again after the commits. A window
-        of one large file is not read ahead (its temporary copies could take the disk
-        space this window's commit needs)."""
+        its files' bytes or paths: then it is looked up again after the commits. Only
+        windows of small files overlap (where the time per file is spent): a large file is
+        neither read ahead (its temporary copies could take the disk space this window's
+        commit needs) nor committed while the next is read (a file is then read, or found
+        missing, after the large one is in the warehouse, as when loading file by file)."""
         upcoming = iter(windows)
         items = next(upcoming, None)
         if items is None:
