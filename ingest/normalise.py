@@ -271,8 +271,14 @@ def _patch(done: pl.Series, text: pl.Series, parse: Callable[[pl.Series], pl.Ser
 
 
 def on_series(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
-    """An expression parser as a function of a Series (same values, same order)."""
-    return lambda values: pl.DataFrame({"v": values}).select(parser(pl.col("v")).alias("v"))["v"]
+    """An expression parser as a function of a Series (same values, same order).
+
+    Run as a lazy query: an eager ``select`` skips common-subexpression elimination, and
+    the parsers repeat their inner steps (``clean_text`` reads its trimmed text twice, so
+    :func:`normalise_address` would compute its whole chain four times)."""
+    return lambda values: (
+        pl.DataFrame({"v": values}).lazy().select(parser(pl.col("v")).alias("v")).collect()["v"]
+    )
 
 
 def _strptime(values: pl.Series, layout: str) -> pl.Series:
