@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             "500000" if args.quick else "2000000",
             "--naive-rows",
             "5000",
+            "--independent-rows",
+            "200000" if args.quick else "1000000",
         ),
         run("benchmarks.bench_sample", "--scale", *scales),
         run("benchmarks.bench_dbt", "--scale", *scales),

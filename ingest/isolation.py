@@ -28,14 +28,18 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from contracts.entities import entity as entity_named
 from ingest.discovery import display
 from ingest.limits import ReaderLimits
-from ingest.readers import Records
 from ingest.rejection import FileRejected
+
+if TYPE_CHECKING:
+    from ingest.readers import Records
+
+# polars and the readers are imported where used: the worker can then be started before
+# the loader's own imports (polars, DuckDB), and both processes import at the same time.
 from ingest.storage import is_disk_full
 
 STARTUP_SECONDS = 120.0  # imports on a busy machine; not counted against a file's time
@@ -192,6 +196,10 @@ class IsolatedReader:
     def _unpack(self, answer: tuple) -> Records:
         kind = answer[0]
         if kind == "ok":
+            import polars as pl
+
+            from ingest.readers import Records
+
             _, entity_name, ipc, rejected, file_format, encoding, notes = answer
             try:
                 frame = pl.read_ipc(ipc)

@@ -253,7 +253,12 @@ _FAST_TIMESTAMPS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
     "%Y%m%d%H%M%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日",
 )
+# ISO time in UTC (``2026-10-03T01:05:00Z``): read, then moved to Shanghai wall time.
+_FAST_UTC = "%Y-%m-%dT%H:%M:%SZ"
 _STRIP = " \t\r\n\u3000\u00a0\ufeff"
 
 
@@ -266,8 +271,14 @@ def _patch(done: pl.Series, text: pl.Series, parse: Callable[[pl.Series], pl.Ser
 
 
 def on_series(parser: Callable[[Expr], Expr]) -> Callable[[pl.Series], pl.Series]:
-    """An expression parser as a function of a Series (same values, same order)."""
-    return lambda values: pl.DataFrame({"v": values}).select(parser(pl.col("v")).alias("v"))["v"]
+    """An expression parser as a function of a Series (same values, same order).
+
+    Run as a lazy query: an eager ``select`` skips common-subexpression elimination, and
+    the parsers repeat their inner steps (``clean_text`` reads its trimmed text twice, so
+    :func:`normalise_address` would compute its whole chain four times)."""
+    return lambda values: (
+        pl.DataFrame({"v": values}).lazy().select(parser(pl.col("v")).alias("v")).collect()["v"]
+    )
 
 
 def _strptime(values: pl.Series, layout: str) -> pl.Series:
@@ -281,12 +292,21 @@ def _plausible(stamps: Expr) -> Expr:
     return pl.when(stamps.dt.year().is_between(_EARLIEST_YEAR, _LATEST_YEAR)).then(stamps)
 
 
-def _fast_timestamps(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """The stripped text, and what the strptime layouts read of it (plausible years only)."""
-    text = values.str.strip_chars(_STRIP)
-    done = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
+def _by_layouts(text: pl.Series) -> pl.Series:
+    """What the strptime layouts read of ``text``, each tried on what the ones before missed."""
+    done = pl.Series(text.name, [None] * len(text), dtype=pl.Datetime("us"))
     for layout in _FAST_TIMESTAMPS:
         done = _patch(done, text, partial(_strptime, layout=layout))
+    utc = partial(_strptime, layout=_FAST_UTC)
+    return _patch(done, text, lambda left: utc(left).dt.offset_by("8h"))
+
+
+def _fast_timestamps(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The stripped text, and what the strptime layouts read of it (plausible years only);
+    full-width digits and punctuation (``２０２６－１０－０３``) folded, on what is left."""
+    text = values.str.strip_chars(_STRIP)
+    done = _by_layouts(text)
+    done = _patch(done, text, lambda left: _by_layouts(on_series(fold_width)(left)))
     return text, pl.select(_plausible(pl.lit(done))).to_series()
 
 

@@ -296,16 +296,24 @@ def _masked(number: Expr) -> Expr:
     return pl.concat_str([digits.str.slice(0, keep), middle, digits.str.slice(-4, 4)])
 
 
-def _split(run: Expr, kind: str) -> tuple[Expr, Expr, Expr]:
-    """(head, number, tail) of the next personal number in a run; number NULL if none."""
-    tries = [run.str.extract_groups(pattern) for pattern in _SPLITS[kind]]
-    hits = [t.struct.field("2").is_not_null() for t in tries]
-
-    def pick(field: str) -> Expr:
-        first, second, third = (t.struct.field(field) for t in tries)
-        return pl.when(hits[0]).then(first).when(hits[1]).then(second).when(hits[2]).then(third)
-
-    return pick("1"), pick("2"), pick("3")
+def _split(rest: pl.Series, kind: str) -> pl.DataFrame:
+    """``h``, ``n``, ``t``: (head, number, tail) of the next personal number in each run;
+    ``n`` NULL if none. The patterns of :data:`_SPLITS` in order of preference, each tried
+    only on the runs the ones before it missed (capture groups cost far more than a test)."""
+    # Three Series of their own: scatter writes in place.
+    parts = {name: pl.Series([None] * len(rest), dtype=pl.Utf8) for name in "hnt"}
+    todo = pl.Series("i", range(len(rest)), dtype=pl.UInt32)
+    for pattern in _SPLITS[kind]:
+        if todo.is_empty():
+            break
+        groups = rest.gather(todo).str.extract_groups(pattern).struct.unnest()
+        hit = groups["2"].is_not_null()
+        if hit.any():
+            at = todo.filter(hit)
+            for name, field in zip("hnt", "123", strict=True):
+                parts[name] = parts[name].scatter(at, groups[field].filter(hit))
+        todo = todo.filter(~hit)
+    return pl.DataFrame(parts)
 
 
 _TAIL_DIGITS = f"^({_SEP}+{_D}(?:{_J}{_D})*)"
@@ -332,25 +340,27 @@ def _scrub_runs(runs: pl.Series, kind: str, replace: bool) -> tuple[pl.Series, l
     """Runs with their personal numbers masked (``replace``) or removed; and the numbers.
 
     One number per pass, the frame materialised between passes (nesting the passes in
-    one expression would repeat the earlier ones in every later one).
+    one expression would repeat the earlier ones in every later one). A pass looks only
+    at the runs the one before found a number in: the others are unchanged, so it would
+    find nothing in them again.
     """
-    frame = pl.DataFrame({"rest": runs, "done": pl.Series([""] * len(runs), dtype=pl.Utf8)})
+    rest = runs.cast(pl.Utf8).clone()  # scatter writes in place: not into the caller's runs
+    done = pl.Series([""] * len(runs), dtype=pl.Utf8)
+    live = pl.Series("i", range(len(runs)), dtype=pl.UInt32)
     numbers: list[str] = []
     for _ in range(_PASSES):
-        head, number, tail = _split(pl.col("rest"), kind)
-        frame = frame.with_columns(head.alias("h"), number.alias("n"), tail.alias("t"))
-        hit = pl.col("n").is_not_null()
-        if not frame["n"].is_not_null().any():
+        parts = _split(rest.gather(live), kind)
+        hit = parts["n"].is_not_null()
+        if not hit.any():
             break
-        numbers.extend(frame.select(_plain_digits(pl.col("n")))["n"].drop_nulls().to_list())
+        live = live.filter(hit)
+        parts = parts.filter(hit).with_columns(done=done.gather(live))
+        numbers.extend(parts.select(_plain_digits(pl.col("n")))["n"].drop_nulls().to_list())
         shown = _masked(pl.col("n")) if replace else pl.lit("")
-        frame = frame.select(
-            pl.when(hit).then("h").otherwise("rest").alias("rest"),
-            pl.when(hit)
-            .then(pl.concat_str([shown, _tail_hidden(pl.col("t")), "done"]))
-            .otherwise("done")
-            .alias("done"),
-        )
+        joined = parts.select(pl.concat_str([shown, _tail_hidden(pl.col("t")), "done"]))
+        rest = rest.scatter(live, parts["h"])
+        done = done.scatter(live, joined.to_series())
+    frame = pl.DataFrame({"rest": rest, "done": done})
     # More numbers than passes: what is left is masked whole rather than kept in clear.
     left = pl.col("rest").str.contains(_SPLITS[kind][2])
     whole = _masked(pl.col("rest")) if replace else pl.lit("")
@@ -369,18 +379,29 @@ def _tokens(text: pl.Series) -> pl.DataFrame:
 def _scrub_series(values: pl.Series, kind: str, replace: bool, rounds: int = 2) -> pl.Series:
     text = values.cast(pl.Utf8)
     # One regex pass first: a value without any shape (not even inside a longer run, like
-    # the digits of NT2026100300123) needs no tokenising.
-    suspect = text.str.contains(_ANYWHERE[kind]).fill_null(False)
+    # the digits of NT2026100300123) needs no tokenising; and a value without a digit
+    # needs not even that pass (a literal class: far cheaper than the shapes' regex).
+    has_digit = text.str.contains(_D).fill_null(False)
+    if not has_digit.any():
+        return text
+    at = has_digit.arg_true()
+    suspect = pl.Series([False] * len(text), dtype=pl.Boolean).scatter(
+        at, text.gather(at).str.contains(_ANYWHERE[kind]).fill_null(False)
+    )
     if not suspect.any():
         return text
-    tokens = _tokens(text.filter(suspect))
+    at = suspect.arg_true()
+    tokens = _tokens(text.gather(at))
     runs = tokens["run"]
     scrubbed, numbers = _scrub_runs(tokens["t"].filter(runs), kind, replace)
     tokens = tokens.with_columns(tokens["t"].scatter(runs.arg_true(), scrubbed))
     joined = tokens.group_by("row", maintain_order=True).agg(pl.col("t").str.join(""))
-    text = text.scatter(suspect.arg_true(), joined["t"])
-    # A number after the one a pass took (in its tail) is found by one more round.
-    return _scrub_series(text, kind, replace, rounds - 1) if numbers and rounds > 1 else text
+    # A number after the one a pass took (in its tail) is found by one more round, which
+    # needs to look only at the values this one changed (the others had no number).
+    scrubbed_values = joined["t"]
+    if numbers and rounds > 1:
+        scrubbed_values = _scrub_series(scrubbed_values, kind, replace, rounds - 1)
+    return text.scatter(at, scrubbed_values)
 
 
 def scrub_numbers(expr: Expr, *, kind: str = "all", replace: bool = True) -> Expr:

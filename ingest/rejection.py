@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not imported at run time: the reader worker starts before polars loads
+    import polars as pl
 
 
 class FileRejected(Exception):
