@@ -92,6 +92,9 @@ def render_pdf(notice: Notice) -> bytes:
             table.setStyle(
                 TableStyle(
                     [
+                        # the cells are Paragraphs in the CJK font, but a Table sets its
+                        # cells' font (Helvetica by default) on the canvas all the same
+                        ("FONTNAME", (0, 0), (-1, -1), font),
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -115,6 +118,8 @@ def render_pdf(notice: Notice) -> bytes:
         author="Pingan",
         # a fixed creation date: the same notice gives the same bytes
         invariant=1,
+        # the canvas's own starting font, else an unembedded Helvetica lands in the file
+        initialFontName=font,
     )
     doc.build(story)
     return buf.getvalue()

@@ -136,4 +136,8 @@ def test_pdf_pages_render_to_images(written, tmp_path: Path):
     pages = sorted(tmp_path.glob("page*.png"))
     assert pages and all(p.stat().st_size > 5_000 for p in pages)
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
-    assert "WenQuanYi" in fonts.stdout and " yes " in fonts.stdout  # the CJK font is embedded
+    rows = fonts.stdout.splitlines()[2:]  # under the two header lines
+    # every font is the embedded CJK font: no unembedded Helvetica from reportlab's
+    # defaults (columns: name type encoding emb sub uni object ID; emb 4th from the end)
+    assert rows and all("WenQuanYi" in r for r in rows), rows
+    assert all(r.split()[-5] == "yes" for r in rows), rows
