@@ -15,16 +15,14 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     Image,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from dashboards import charts, fmt
 from dashboards.documents import bulletin as content
 from dashboards.documents.bulletin import Bulletin
-from dashboards.documents.pdf_notice import _escape, cjk_font
+from dashboards.documents.pdf_notice import _escape, cjk_document, cjk_font, cjk_table_style
 
 FRAME_WIDTH = 170 * mm  # A4 less 20 mm margins
 CHART_PX = 620  # plot width in pixels; the PNG is scaled to the frame width
@@ -67,18 +65,7 @@ class _Story:
         cells = [[Paragraph(_escape(h), self.st["head"]) for h in header]]
         cells += [[Paragraph(_escape(c), self.st["cell"]) for c in row] for row in rows]
         t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    # the cells are Paragraphs in the CJK font, but a Table sets its
-                    # cells' font (Helvetica by default) on the canvas all the same
-                    ("FONTNAME", (0, 0), (-1, -1), self.font),
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ]
-            )
-        )
+        t.setStyle(cjk_table_style(self.font, 0.4))
         self.items += [t, Spacer(1, 3 * mm)]
 
     def chart(self, spec: Any, height_px: int | None = None) -> None:
@@ -481,18 +468,14 @@ def render_bulletin(b: Bulletin) -> bytes:
     s.text(fmt.moment(pub.get("published_at")) + "（数据快照发布时间）", "signature")
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = cjk_document(
         buf,
-        pagesize=A4,
+        font,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=20 * mm,
         bottomMargin=18 * mm,
         title=b.title,
-        author="Pingan",
-        invariant=1,
-        # the canvas's own starting font, else an unembedded Helvetica lands in the file
-        initialFontName=font,
     )
 
     def page_number(canvas: Any, doc_: Any) -> None:

@@ -11,6 +11,7 @@ import io
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -59,6 +60,29 @@ def cjk_font() -> str:
     )
 
 
+def cjk_table_style(font: str, grid_width: float) -> TableStyle:
+    """The documents' table style: a grid, a grey header row, cells centred vertically, and
+    every cell's font the CJK one (the cells are Paragraphs in it, but a Table sets its
+    cells' font, Helvetica by default, on the canvas all the same)."""
+    return TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("GRID", (0, 0), (-1, -1), grid_width, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ]
+    )
+
+
+def cjk_document(buf: io.BytesIO, font: str, **layout: Any) -> SimpleDocTemplate:
+    """An A4 document of Pingan's whose canvas starts in the CJK font (else an unembedded
+    Helvetica lands in the file), with a fixed creation date (the same content gives the
+    same bytes); ``layout``: margins and title."""
+    return SimpleDocTemplate(
+        buf, pagesize=A4, author="Pingan", invariant=1, initialFontName=font, **layout
+    )
+
+
 def _styles(font: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=font, fontSize=11.5, leading=19, wordWrap="CJK")
     return {
@@ -89,37 +113,21 @@ def render_pdf(notice: Notice) -> bytes:
             rows = [[Paragraph(_escape(c), st["cell"]) for c in row] for row in block.rows]
             widths = [42 * mm, 16 * mm, 16 * mm, 17 * mm, 17 * mm, 25 * mm, 17 * mm, 12 * mm]
             table = Table(rows, colWidths=widths, repeatRows=1)
-            table.setStyle(
-                TableStyle(
-                    [
-                        # the cells are Paragraphs in the CJK font, but a Table sets its
-                        # cells' font (Helvetica by default) on the canvas all the same
-                        ("FONTNAME", (0, 0), (-1, -1), font),
-                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ]
-                )
-            )
+            table.setStyle(cjk_table_style(font, 0.5))
             story += [table, Spacer(1, 4 * mm)]
         else:
             story.append(Paragraph(_escape(block.text), st.get(block.kind, st["paragraph"])))
             if block.kind == "number":
                 story.append(Spacer(1, 4 * mm))
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = cjk_document(
         buf,
-        pagesize=A4,
+        font,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=22 * mm,
         bottomMargin=20 * mm,
         title=f"{notice.notice_id} {notice.unit_name}",
-        author="Pingan",
-        # a fixed creation date: the same notice gives the same bytes
-        invariant=1,
-        # the canvas's own starting font, else an unembedded Helvetica lands in the file
-        initialFontName=font,
     )
     doc.build(story)
     return buf.getvalue()
