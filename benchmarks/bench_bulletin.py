@@ -23,6 +23,7 @@ import duckdb
 from benchmarks.common import pipeline_snapshot, write_result
 from contracts.settings import Settings
 from dashboards.documents.bulletin_write import latest_period, write_bulletin
+from tests.pdf_fonts import pdf_fonts
 
 # a page image under this many bytes drew nothing (blank pages at 40 dpi are ~300 bytes)
 DRAWN_PAGE_BYTES = 2_000
@@ -44,14 +45,6 @@ def mart_ranking(settings: Settings, month: str) -> list[tuple[str, int | None]]
         con.close()
 
 
-def unembedded_fonts(pdf: Path) -> list[str]:
-    """Font names ``pdffonts`` lists with emb = no."""
-    out = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True)
-    rows = out.stdout.splitlines()[2:]  # two header lines
-    # columns: name type encoding emb sub uni object ID; emb is the 4th from the end
-    return [row.split()[0] for row in rows if row.split()[-5] == "no"]
-
-
 def run(scale: str, months: int) -> dict:
     data_dir = pipeline_snapshot(scale, months)
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
@@ -66,7 +59,7 @@ def run(scale: str, months: int) -> dict:
         )
         pages = sorted(out.glob("page-*.png"))
         drawn = [p.stat().st_size > DRAWN_PAGE_BYTES for p in pages]
-        fonts = unembedded_fonts(written.path)
+        fonts = [name for name, embedded in pdf_fonts(written.path) if not embedded]
         pdf_bytes = written.path.stat().st_size
     bulletin = written.bulletin.districts
     got = [
