@@ -18,12 +18,17 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(settings.warehouse), read_only=True)
 
 
+def model_properties(folder: str) -> list[dict]:
+    """The models' entries of every ``_*__models.yml`` under ``models/<folder>``."""
+    return [
+        model
+        for path in sorted((PROJECT_DIR / "models" / folder).rglob("_*__models.yml"))
+        for model in yaml.safe_load(path.read_text()).get("models", [])
+    ]
+
+
 def documented_marts() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in sorted((PROJECT_DIR / "models" / "marts").rglob("_*__models.yml")):
-        doc = yaml.safe_load(path.read_text())
-        out.update({m["name"]: [c["name"] for c in m["columns"]] for m in doc["models"]})
-    return out
+    return {m["name"]: [c["name"] for c in m["columns"]] for m in model_properties("marts")}
 
 
 def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) -> None:
@@ -45,13 +50,12 @@ def test_marts_have_exactly_the_documented_columns(built_warehouse: Settings) ->
 
 def declared_not_null() -> set[tuple[str, str]]:
     """(model, column) of every ``not_null`` constraint the contracted models' yml declares."""
-    out: set[tuple[str, str]] = set()
-    for path in sorted((PROJECT_DIR / "models").rglob("_*__models.yml")):
-        for model in yaml.safe_load(path.read_text()).get("models", []):
-            for col in model.get("columns", []):
-                if any(c.get("type") == "not_null" for c in col.get("constraints", [])):
-                    out.add((model["name"], col["name"]))
-    return out
+    return {
+        (model["name"], col["name"])
+        for model in model_properties(".")
+        for col in model.get("columns", [])
+        if any(c.get("type") == "not_null" for c in col.get("constraints", []))
+    }
 
 
 def test_every_declared_not_null_constraint_is_enforced_by_the_warehouse(
