@@ -8,8 +8,9 @@ run). Both are timed as a user sees them (a ``pingan run`` process, startup
 included); per-step times come from the Dagster instance under the data dir.
 
 Goal: the incremental run's ingest work is proportional to the new files, not
-to the history. (dbt models are rebuilt as tables on every run, so the build
-steps cost about the same each time; see the step times.)
+to the history. (The staging models are incremental: they rank again only the
+keys the new files touched; everything after staging is rebuilt as tables on every
+run, so those steps cost about the same each time; see the step times.)
 
 The sample's exports are reused from ``benchmarks/work/dbt_<scale>_exports``
 (shared with bench_dbt) or generated there.

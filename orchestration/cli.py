@@ -29,13 +29,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from orchestration.defs.dbt.build import run_build
 
-    return run_build(load_settings(args.db))
+    return run_build(load_settings(args.db), full_refresh=args.full_refresh)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from orchestration.run import run_pipeline
 
-    return run_pipeline(load_settings(args.db))
+    return run_pipeline(load_settings(args.db), full_refresh=args.full_refresh)
 
 
 def _cmd_notices(args: argparse.Namespace) -> int:
@@ -123,8 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(keys in simulator/world.py)",
     )
 
+    full_refresh_help = (
+        "rebuild the incremental models from all raw rows (by default only the keys "
+        "delivered since the last build are rebuilt)"
+    )
     p = add("build", "run dbt build: staging, intermediate and marts, with all tests", _cmd_build)
     p.add_argument("--db", metavar="FILE", help="warehouse file")
+    p.add_argument("--full-refresh", action="store_true", help=full_refresh_help)
 
     p = add(
         "run",
@@ -132,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_run,
     )
     p.add_argument("--db", metavar="FILE", help="warehouse file")
+    p.add_argument("--full-refresh", action="store_true", help=full_refresh_help)
 
     p = add(
         "notices",

@@ -58,6 +58,7 @@ def _publish_defs(dbt_assets: list[dg.AssetsDefinition]) -> dg.Definitions:
         hourly_freshness,
         monthly_index,
         pipeline_job,
+        weekly_full_refresh,
     )
     from orchestration.defs.publish.sensors import record_run_failures
 
@@ -65,7 +66,7 @@ def _publish_defs(dbt_assets: list[dg.AssetsDefinition]) -> dg.Definitions:
     return dg.Definitions(
         assets=build_publish_assets(downstream),
         jobs=[pipeline_job, freshness_job],
-        schedules=[daily_build, monthly_index, hourly_freshness],
+        schedules=[daily_build, weekly_full_refresh, monthly_index, hourly_freshness],
         sensors=[record_run_failures],
     )
 

@@ -162,14 +162,17 @@ def execute(
     return result, time.perf_counter() - start
 
 
-def run_pipeline(settings: Settings) -> int:
-    """Run the whole pipeline; print a summary; 0 when it succeeded, 1 otherwise."""
-    from orchestration.defs.dbt.runner import DbtProjectError
+def run_pipeline(settings: Settings, *, full_refresh: bool = False) -> int:
+    """Run the whole pipeline; print a summary; 0 when it succeeded, 1 otherwise.
+
+    ``full_refresh`` tags the run so its dbt steps rebuild the incremental models."""
+    from orchestration.defs.dbt.runner import FULL_REFRESH_TAG, DbtProjectError
     from orchestration.failures import record_failure
 
+    tags = {FULL_REFRESH_TAG: "true"} if full_refresh else None
     try:
         with Progress() as progress:
-            result, seconds = execute(settings, progress=progress)
+            result, seconds = execute(settings, tags=tags, progress=progress)
     except DbtProjectError as exc:
         print(f"pingan run: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,15 @@
       already recorded them in raw.row_warnings and the source test out_of_contract_share
       measures their share on raw, where they are still visible);
     - the lineage columns that say where the winning version came from.
+
+    Incremental (the generated model sets materialized='incremental' with delete+insert on
+    the key when every key column is required, see ingest/dbt_sources.py): the model's own
+    highest _delivery_seq is its high-water mark. Raw is append-only and every delivery gets
+    a higher _delivery_seq than all before it (ingest/load.py), so the keys with a raw row
+    above the mark are exactly the keys a delivery since the last build touched; all their
+    versions, old ones included, are ranked again (a late delivery of an older version
+    must not win), and delete+insert replaces those keys' rows. Keys with a NULL part could
+    never be matched by delete+insert's `in`, so such entities stay full tables.
 -#}
 {% macro staging_newest(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
@@ -65,11 +74,29 @@ inner join (
                 partition by {{ keys | join(', ') }}
                 order by {{ order_by | join(', ') }}
             ) as _version_rank
-        from {{ relation }}
+        from {{ relation }} as candidates
+        {%- if is_incremental() %}
+        -- incremental: every version of the keys delivered since the high-water mark
+        {{ _changed_keys_filter(relation, keys, 'candidates') }}
+        {%- endif %}
     ) as ranked
     where _version_rank = 1
 ) as winners
     on versions._delivery_seq = winners.winner_delivery_seq
     and versions._row_number = winners.winner_row_number
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- `where` clause: the rows of `alias` whose key has a raw row delivered after the
+    model's high-water mark (the highest _delivery_seq among its rows). -#}
+{% macro _changed_keys_filter(relation, keys, alias) -%}
+where exists (
+    select 1
+    from {{ relation }} as delivered
+    where delivered._delivery_seq > (select coalesce(max(_delivery_seq), -1) from {{ this }})
+    {%- for k in keys %}
+        and delivered.{{ k }} = {{ alias }}.{{ k }}
+    {%- endfor %}
+)
 {%- endmacro %}

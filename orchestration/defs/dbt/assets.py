@@ -31,6 +31,7 @@ from dagster_dbt import (
 
 from contracts.entities import ENTITIES_BY_NAME
 from orchestration.defs.dbt.runner import (
+    FULL_REFRESH_TAG,
     LEADS_SELECT,
     STAGING_SELECT,
     dbt_args,
@@ -147,10 +148,12 @@ def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
     settings = pingan.settings
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    args = dbt_args(settings, "build", full_refresh=full_refresh)
     try:
         # the same invocation as `pingan build` (runner.invoke); the context adds this
         # asset's selection
-        yield from invoke(settings, dbt_args(settings, "build"), dbt=dbt, context=context).stream()
+        yield from invoke(settings, args, dbt=dbt, context=context).stream()
     except KeyError as exc:
         if not manifest_is_stale():
             raise

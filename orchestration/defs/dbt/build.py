@@ -90,13 +90,18 @@ def _prepare_warehouse(settings: Settings) -> str | None:
 
 
 def dbt_build(
-    settings: Settings, *, select: str | None = None, dbt_vars: dict[str, object] | None = None
+    settings: Settings,
+    *,
+    select: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
+    full_refresh: bool = False,
 ) -> DbtBuildResult:
     """Run ``dbt build`` (models, seeds, tests) on ``settings.warehouse``.
 
     Without ``select``: everything but the lead scoring, then the lead model's training
     (``train_group_rental_model``, the function the Dagster asset calls), then the lead
     scoring and what follows it. With ``select``: that selection in one invocation.
+    ``full_refresh`` rebuilds the incremental models (staging) from all of raw.
     """
     started = time.perf_counter()
     problem = _prepare_warehouse(settings)
@@ -104,8 +109,12 @@ def dbt_build(
         failure = NodeFailure("warehouse", "warehouse", "error", problem)
         return DbtBuildResult(False, failure.line(), [failure], time.perf_counter() - started)
     if select:
-        return _invoke(settings, started, select=select, dbt_vars=dbt_vars)
-    first = _invoke(settings, started, exclude=LEADS_SELECT, dbt_vars=dbt_vars)
+        return _invoke(
+            settings, started, select=select, dbt_vars=dbt_vars, full_refresh=full_refresh
+        )
+    first = _invoke(
+        settings, started, exclude=LEADS_SELECT, dbt_vars=dbt_vars, full_refresh=full_refresh
+    )
     if not first.success:
         return first
     from orchestration.defs.leads.train import train_group_rental_model
@@ -141,8 +150,16 @@ def _invoke(
     select: str | None = None,
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
+    full_refresh: bool = False,
 ) -> DbtBuildResult:
-    args = dbt_args(settings, "build", select=select, exclude=exclude, dbt_vars=dbt_vars)
+    args = dbt_args(
+        settings,
+        "build",
+        select=select,
+        exclude=exclude,
+        dbt_vars=dbt_vars,
+        full_refresh=full_refresh,
+    )
     invocation, events = run_quietly(settings, args)
     elapsed = time.perf_counter() - started
     results = run_results(settings)
@@ -181,10 +198,11 @@ def _count(counts: dict[str, int], *, types: tuple[str, ...], statuses: tuple[st
     )
 
 
-def run_build(settings: Settings) -> int:
+def run_build(settings: Settings, *, full_refresh: bool = False) -> int:
     """``pingan build``: run dbt build and print a summary; exit code 0 or 1."""
-    print(f"dbt build on {settings.warehouse} ...", flush=True)
-    result = dbt_build(settings)
+    how = " (full refresh)" if full_refresh else ""
+    print(f"dbt build on {settings.warehouse}{how} ...", flush=True)
+    result = dbt_build(settings, full_refresh=full_refresh)
     if not result.counts:  # dbt did not get to run any node
         print(result.summary, file=sys.stderr)
         return 1

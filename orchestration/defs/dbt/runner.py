@@ -51,6 +51,9 @@ STAGING_SELECT = "path:models/staging"
 # that score from the fitted model (schema leads, a dbt source) and everything after
 # them are the second step. Dagster's dbt_leads asset and `pingan build` split on it.
 LEADS_SELECT = "source:leads+"
+# A run with this tag set to "true" rebuilds every incremental model from scratch
+# (`pingan run --full-refresh`, the weekly schedule); others rebuild what was delivered.
+FULL_REFRESH_TAG = "pingan/full_refresh"
 
 
 class DbtProjectError(RuntimeError):
@@ -144,6 +147,7 @@ def dbt_args(
     select: str | None = None,
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
+    full_refresh: bool = False,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """The arguments of a dbt command on ``settings`` (the executable comes from the resource)."""
@@ -169,6 +173,8 @@ def dbt_args(
     if dbt_vars:
         # overrides of dbt_project.yml vars for this run (e.g. a sensitivity study)
         args += ["--vars", json.dumps(dbt_vars, ensure_ascii=False)]
+    if full_refresh:
+        args.append("--full-refresh")
     return [*args, *extra]
 
 

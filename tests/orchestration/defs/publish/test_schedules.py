@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from dagster._utils.schedules import cron_string_iterator
 
+from orchestration.defs.dbt.runner import FULL_REFRESH_TAG
 from orchestration.defs.publish.schedules import (
     PIPELINE_JOB,
     daily_build,
     hourly_freshness,
     monthly_index,
+    weekly_full_refresh,
 )
 
 
@@ -34,6 +36,23 @@ def test_daily_build_fires_at_two_in_the_morning_shanghai_time() -> None:
     assert ticks[0].astimezone(ZoneInfo("UTC")).hour == 18
 
 
+def test_sunday_night_is_a_full_refresh_and_the_daily_build_skips_it() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 11, 3, 12, 0, tzinfo=tz)  # a Tuesday
+    daily = [t.astimezone(tz) for t in _next_ticks(daily_build, start, 6)]
+    weekly = [t.astimezone(tz) for t in _next_ticks(weekly_full_refresh, start, 2)]
+    assert [t.day for t in daily] == [4, 5, 6, 7, 9, 10]  # 8 November is a Sunday
+    assert weekly == [
+        datetime(2026, 11, 8, 2, 0, tzinfo=tz),
+        datetime(2026, 11, 15, 2, 0, tzinfo=tz),
+    ]
+    ctx = dg.build_schedule_context(scheduled_execution_time=weekly[0])
+    [request] = weekly_full_refresh.evaluate_tick(ctx).run_requests
+    assert request.tags[FULL_REFRESH_TAG] == "true"
+    [daily_request] = daily_build.evaluate_tick(ctx).run_requests
+    assert FULL_REFRESH_TAG not in daily_request.tags
+
+
 def test_monthly_index_fires_on_the_first_of_each_month() -> None:
     tz = ZoneInfo("Asia/Shanghai")
     ticks = _next_ticks(monthly_index, datetime(2026, 11, 3, 12, 0, tzinfo=tz), 3)
@@ -45,7 +64,7 @@ def test_monthly_index_fires_on_the_first_of_each_month() -> None:
 
 
 def test_scheduled_runs_are_the_pipeline_job_and_let_files_settle() -> None:
-    for schedule in (daily_build, monthly_index):
+    for schedule in (daily_build, weekly_full_refresh, monthly_index):
         assert schedule.job_name == PIPELINE_JOB
         ctx = dg.build_schedule_context(
             scheduled_execution_time=datetime(2026, 11, 1, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

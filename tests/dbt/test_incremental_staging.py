@@ -1,0 +1,193 @@
+"""Incremental staging equals a full refresh after every kind of delivery.
+
+The staging models of entities whose key columns are all required are incremental
+(macros/staging.sql, ingest/dbt_sources.py): a build ranks again only the keys with a
+raw row delivered since the model's high-water mark. Starting from the session's built
+warehouse, hotline exports are delivered through the real ingest, one at a time, and
+staging is built incrementally after each; a copy of that warehouse is then rebuilt with
+``--full-refresh`` and every staging table is compared with it (``EXCEPT ALL`` both
+ways). The deliveries are what a command centre receives: a correction that moves a
+ticket to another district and month, an older version delivered late and on an earlier
+day's file (it must not win), a version tying the current one (the later delivery wins),
+a new ticket, and the same bytes delivered again under another name.
+
+Everything after staging is a table rebuilt from staging, so equal staging means equal
+marts; when models after staging become incremental, this comparison extends to them.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from contracts.entities import DUPLICATE, LOADED, entity
+from contracts.settings import Settings
+from ingest.dbt_sources import staging_is_incremental, staging_model_name
+from ingest.load import ingest_paths
+from orchestration.defs.dbt.build import dbt_build
+from orchestration.defs.dbt.runner import STAGING_SELECT, target_dir
+from tests.conftest import settings_for
+
+pytestmark = pytest.mark.slow
+
+TICKETS = entity("hotline_tickets")
+STAGED = f"staging.{staging_model_name(TICKETS)}"
+# columns a delivery cannot carry back (personal data is stored only as pseudonyms)
+PERSONAL = {c.canonical for c in TICKETS.columns if c.kind in ("name", "phone", "id_number")}
+COLUMNS = [c for c in TICKETS.columns if c.canonical not in PERSONAL]
+
+
+def _staged(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    names = [c.canonical for c in COLUMNS]
+    cols = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in ids)
+    rows = con.execute(f"select {cols} from {STAGED} where ticket_id in ({marks})", ids).fetchall()
+    return {r[0]: dict(zip(names, r, strict=True)) for r in rows}
+
+
+def _write_export(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """A hotline export with the contract's headers (UTF-8 CSV)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([c.header for c in COLUMNS])
+        for row in rows:
+            values = []
+            for c in COLUMNS:
+                v = row.get(c.canonical)
+                values.append(
+                    ""
+                    if v is None
+                    else v.strftime("%Y-%m-%d %H:%M:%S")
+                    if hasattr(v, "strftime")
+                    else str(v)
+                )
+            out.writerow(values)
+    return path
+
+
+def _staging_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'staging' "
+            "and database_name = current_database() order by 1"
+        ).fetchall()
+    ]
+
+
+def _differences(incremental: Settings, full: Settings) -> dict[str, tuple[int, int]]:
+    """Per staging table: rows only in the incremental build, rows only in the full one."""
+    con = duckdb.connect(str(incremental.warehouse), read_only=True)
+    try:
+        con.execute(f"attach '{full.warehouse}' as full_refresh (read_only)")
+        out = {}
+        for table in _staging_tables(con):
+            a = f"staging.{table}"
+            b = f"full_refresh.staging.{table}"
+            only_inc = con.execute(
+                f"select count(*) from (from {a} except all from {b})"
+            ).fetchone()
+            only_full = con.execute(
+                f"select count(*) from (from {b} except all from {a})"
+            ).fetchone()
+            out[table] = (only_inc[0], only_full[0])  # type: ignore[index]
+        return out
+    finally:
+        con.close()
+
+
+def _last_statement(settings: Settings) -> str:
+    """The SQL dbt last ran for the hotline staging model (target/run)."""
+    [path] = (target_dir(settings) / "run").rglob(f"{staging_model_name(TICKETS)}.sql")
+    return path.read_text(encoding="utf-8").lower()
+
+
+def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
+    built_warehouse: Settings, copy_warehouse, tmp_path: Path
+) -> None:
+    assert staging_is_incremental(TICKETS)
+    settings = copy_warehouse(built_warehouse)
+    full = settings_for(tmp_path / "full_refresh")  # one data dir: dbt's parse stays warm
+    full.data_dir.mkdir()
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        ids = [
+            r[0]
+            for r in con.execute(
+                f"select ticket_id from {STAGED} where updated_at is not null "
+                "and received_at is not null and district is not null "
+                "order by ticket_id limit 4"
+            ).fetchall()
+        ]
+        before = _staged(con, ids)
+        other = con.execute(
+            f"select district, street from {STAGED} where district <> ? limit 1",
+            [before[ids[0]]["district"]],
+        ).fetchone()
+    finally:
+        con.close()
+    assert len(ids) == 4 and other is not None
+    moved, late, tied, _ = ids
+    landing = tmp_path / "landing"
+
+    correction = dict(before[moved])  # another district and 40 days earlier
+    correction.update(
+        district=other[0],
+        street=other[1],
+        received_at=before[moved]["received_at"] - timedelta(days=40),
+        updated_at=before[moved]["updated_at"] + timedelta(days=1),
+    )
+    older = dict(correction)  # delivered after the correction, but an older version
+    older.update(
+        district=before[moved]["district"], updated_at=correction["updated_at"] - timedelta(hours=1)
+    )
+    tie = dict(before[tied])  # same version as staged: the later delivery wins the tie
+    tie["department"] = "增量测试承办单位"
+    late_month = dict(before[late])
+    late_month.update(
+        received_at=before[late]["received_at"] + timedelta(days=35),
+        updated_at=before[late]["updated_at"] + timedelta(days=2),
+    )
+    new = dict(before[moved])
+    new.update(ticket_id=f"{moved}X", updated_at=before[moved]["updated_at"])
+
+    first = _write_export(landing / "12345_工单_20261105.csv", [correction, new])
+    deliveries = [
+        first,
+        _write_export(landing / "12345_工单_20261102.csv", [older, tie]),  # an earlier day, late
+        shutil.copyfile(first, landing / "副本-12345_工单_20261105.csv"),  # the same bytes again
+        _write_export(landing / "12345_工单_20261106.csv", [late_month]),
+    ]
+    statuses = []
+    for path in deliveries:
+        [result] = ingest_paths([path], settings)
+        statuses.append(result.status)
+        assert dbt_build(settings, select=STAGING_SELECT).success
+        assert "delete from" in _last_statement(settings)  # built incrementally
+
+        shutil.copyfile(settings.warehouse, full.warehouse)
+        assert dbt_build(full, select=STAGING_SELECT, full_refresh=True).success
+        assert "delete from" not in _last_statement(full)  # rebuilt from all of raw
+        differences = _differences(settings, full)
+        assert differences, "no staging table compared"
+        differing = {t: d for t, d in differences.items() if d != (0, 0)}
+        assert not differing, f"after {path.name}: (only incremental, only full) {differing}"
+
+    assert statuses == [LOADED, LOADED, DUPLICATE, LOADED]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        after = _staged(con, [*ids, new["ticket_id"]])
+    finally:
+        con.close()
+    assert after[moved]["district"] == other[0]  # the correction, not the older version
+    assert after[moved]["received_at"] == correction["received_at"]
+    assert after[tied]["department"] == "增量测试承办单位"
+    assert after[late]["received_at"] == late_month["received_at"]
+    assert new["ticket_id"] in after
