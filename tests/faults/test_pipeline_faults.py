@@ -88,8 +88,12 @@ def kill(proc: subprocess.Popen[str]) -> None:
 
 
 def running_in_group(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies hold no file lock)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    """Whether a thread of a process of group ``pgid`` still runs (zombies hold no lock).
+
+    Every thread, not only the process's main one: a killed multi-threaded process (dbt
+    with DuckDB's threads) shows its leader as a zombie while other threads still exit,
+    and the warehouse's lock goes only with the last of them (seen on a loaded machine)."""
+    for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
