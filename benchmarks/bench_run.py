@@ -10,7 +10,10 @@ included); per-step times come from the Dagster instance under the data dir.
 Goal: the incremental run's ingest work is proportional to the new files, not
 to the history. (The staging models are incremental: they rank again only the
 keys the new files touched; everything after staging is rebuilt as tables on every
-run, so those steps cost about the same each time; see the step times.)
+run, so those steps cost about the same each time; see the step times.) A third
+run, ``pingan run --full-refresh`` with nothing new delivered, is the same-run
+baseline of the dbt steps: staging rebuilt from all of raw, as before it was
+incremental.
 
 The sample's exports are reused from ``benchmarks/work/dbt_<scale>_exports``
 (shared with bench_dbt) or generated there.
@@ -58,12 +61,12 @@ def last_day(landing: Path) -> tuple[str, list[Path]]:
     return day, sorted(p for d, p in dated if d == day)
 
 
-def pingan_run(data_dir: Path) -> tuple[float, str]:
+def pingan_run(data_dir: Path, *args: str) -> tuple[float, str]:
     env = {**os.environ, "PINGAN_DATA_DIR": str(data_dir)}
     env.pop("PINGAN_DB", None)
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
+        [sys.executable, "-m", "orchestration.cli", "run", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -126,12 +129,17 @@ def measure(scale: str, months: int) -> dict[str, Any]:
             shutil.move(p, target)
     inc_s, inc_out = pingan_run(data_dir)
     inc_steps = step_seconds(data_dir)
+    refresh_s, _ = pingan_run(data_dir, "--full-refresh")
+    refresh_steps = step_seconds(data_dir)
 
     def ingest_total(steps: dict[str, float]) -> float:
         return round(sum(v for k, v in steps.items() if k.startswith("ingest_")), 1)
 
     return {
         "label": scale,
+        # per row: other scales' rows are kept from earlier runs (city is slow)
+        "measured_at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "load_average": round(os.getloadavg()[0], 1),
         "landing_mb": round(landing_bytes / 1e6, 1),
         "full_run": {
             "seconds": round(full_s, 1),
@@ -148,6 +156,7 @@ def measure(scale: str, months: int) -> dict[str, Any]:
             "ingest_seconds": ingest_total(inc_steps),
             "steps": inc_steps,
         },
+        "full_refresh_run": {"seconds": round(refresh_s, 1), "steps": refresh_steps},
     }
 
 
@@ -163,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{scale}: full run {run['full_run']['seconds']} s; one more day "
             f"({run['incremental_run']['new_files']} files) {run['incremental_run']['seconds']} s, "
             f"of which ingest {run['incremental_run']['ingest_seconds']} s "
-            f"(full: {run['full_run']['ingest_seconds']} s)"
+            f"(full: {run['full_run']['ingest_seconds']} s); dbt staging step "
+            f"{run['incremental_run']['steps'].get('dbt_staging')} s incremental against "
+            f"{run['full_refresh_run']['steps'].get('dbt_staging')} s with --full-refresh"
         )
         runs.append(run)
     previous = RESULTS / "run.json"

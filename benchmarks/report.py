@@ -96,17 +96,24 @@ def dbt_section(r: dict[str, Any]) -> list[str]:
 
 def run_section(r: dict[str, Any]) -> list[str]:
     lines = [
-        f"**`pingan run` end to end** (`python -m benchmarks.bench_run`, measured {when(r)} UTC):",
+        "**`pingan run` end to end** (`python -m benchmarks.bench_run`; each row dated, UTC, "
+        "with the machine's load average; a shared machine inflates every step):",
         "",
-        "| scale | full run s | of which ingest s | one more day: files | MB | run s | of which ingest s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| scale | measured (load) | full run s | of which ingest s | one more day: files | MB | run s | of which ingest s "
+        "| its dbt staging s | the same with --full-refresh s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in r["runs"]:
+        measured = run.get("measured_at", "2026-11-23 20:44")  # rows from before it was kept
+        if run.get("load_average") is not None:
+            measured += f" ({run['load_average']})"
         full, inc = run["full_run"], run.get("incremental_run", {})
+        refresh = run.get("full_refresh_run", {}).get("steps", {})
         lines.append(
-            f"| {run['label']} | {full['seconds']:.0f} | {full.get('ingest_seconds', 0):.1f} | "
+            f"| {run['label']} | {measured} | {full['seconds']:.0f} | {full.get('ingest_seconds', 0):.1f} | "
             f"{inc.get('new_files', '-')} | {inc.get('new_mb', '-')} | {inc.get('seconds', float('nan')):.0f} | "
-            f"{inc.get('ingest_seconds', float('nan')):.1f} |"
+            f"{inc.get('ingest_seconds', float('nan')):.1f} | {inc.get('steps', {}).get('dbt_staging', '—')} | "
+            f"{refresh.get('dbt_staging', '—')} |"
         )
     return [*lines, ""]
 

@@ -9,7 +9,8 @@ staging is built incrementally after each; a copy of that warehouse is then rebu
 ways). The deliveries are what a command centre receives: a correction that moves a
 ticket to another district and month, an older version delivered late and on an earlier
 day's file (it must not win), a version tying the current one (the later delivery wins),
-a new ticket, and the same bytes delivered again under another name.
+a new ticket, and the same bytes delivered again under another name. Last, a table
+built before its contract gained a column is refused with what to run.
 
 Everything after staging is a table rebuilt from staging, so equal staging means equal
 marts; when models after staging become incremental, this comparison extends to them.
@@ -191,3 +192,21 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
     assert after[tied]["department"] == "增量测试承办单位"
     assert after[late]["received_at"] == late_month["received_at"]
     assert new["ticket_id"] in after
+
+    # A table built before its contract gained a column (here: as if `department` were
+    # new): the incremental build refuses, since old rows would hold NULL where a
+    # rebuild has values, and says what to run; --full-refresh rebuilds it.
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute(f'alter table {STAGED} drop column "department"')
+    finally:
+        con.close()
+    refused = dbt_build(settings, select=staging_model_name(TICKETS))
+    [failure] = refused.failures
+    assert "--full-refresh" in failure.message and "contract changed" in failure.message
+    assert dbt_build(settings, select=staging_model_name(TICKETS), full_refresh=True).success
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert "department" in {r[0] for r in con.execute(f"describe {STAGED}").fetchall()}
+    finally:
+        con.close()

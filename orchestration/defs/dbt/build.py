@@ -64,6 +64,12 @@ def _message(result: dict[str, Any]) -> str:
     if not lines:
         failures = result.get("failures")
         return f"{failures} failing rows" if failures else "failed"
+    if any("schemas on this incremental model are out of sync" in ln for ln in lines):
+        # dbt's advice names its own config key: say what a Pingan user runs instead
+        return (
+            "the table's columns differ from the model's (a contract changed since it was "
+            "built): rebuild it with `pingan run --full-refresh` (or `pingan build --full-refresh`)"
+        )
     for ln in lines:
         if "Error" in ln and len(ln) > 20:
             return ln[:300]
