@@ -58,6 +58,12 @@ EVAL_CITY = Path(__file__).resolve().parents[1].parent / "shared" / "eval-city"
 SCORES = "marts.mart_group_rental_scores"
 MIN_PER_BIN = 30
 CONCLUSIVE = ("确认群租", "确认出租", "非出租")
+# what --retrain rebuilds before training: the model's seeds and the intermediate models
+# its terms come from (their inputs, the linked records, are as the kept run left them)
+LEAD_FEATURES = (
+    "group_rental_model_settings group_rental_factors"
+    " int_dwelling_features int_dwelling_anomaly int_group_rental_terms"
+)
 # Assumptions of each world shown beside its figures (the ones the leads depend on most).
 SHOWN = {
     "group_rental": (
@@ -230,10 +236,11 @@ def sample_truth(truth: Path) -> tuple[set[str], set[str], dict[str, str]]:
 
 
 def retrain(data_dir: Path) -> dict[str, Any]:
-    """The lead model's training and scoring alone on a kept warehouse (``--retrain``):
-    the model's seeds, ``train_group_rental_model`` and dbt's leads step, the same
-    functions ``pingan build`` runs after dbt's first step (a change of the model's code
-    or settings is measured without re-ingesting and rebuilding every world)."""
+    """The lead model's features, training and scoring alone on a kept warehouse
+    (``--retrain``): the model's seeds and feature models (``LEAD_FEATURES``),
+    ``train_group_rental_model`` and dbt's leads step, the same functions ``pingan build``
+    runs (a change of the model's features, code or settings is measured without
+    re-ingesting and rebuilding every world)."""
     from contracts.settings import Settings
     from orchestration.defs.dbt.build import dbt_build
     from orchestration.defs.dbt.runner import LEADS_SELECT
@@ -242,7 +249,7 @@ def retrain(data_dir: Path) -> dict[str, Any]:
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
     start = time.perf_counter()
     out: dict[str, Any] = {"ok": True}
-    seeds = dbt_build(settings, select="group_rental_model_settings group_rental_factors")
+    seeds = dbt_build(settings, select=LEAD_FEATURES)
     if not seeds.success:
         return {"ok": False, "error": seeds.summary, "seconds": 0.0}
     out["summary"] = train_group_rental_model(settings).line()

@@ -126,6 +126,10 @@ ticket_history as (
     group by t.house_id
 ),
 
+-- the grid's own findings only: an event the hotline transferred (12345转办, with the
+-- ticket it came from) is the same report as a complaint already counted above, and
+-- counting it again made one caller's report look like two independent systems (an
+-- address that attracts complaints then scored like a corroborated group rental)
 event_history as (
     select
         e.house_id,
@@ -133,7 +137,9 @@ event_history as (
         sum(case when e.category = '安全隐患' then 1 else 0 end) as grid_hazard_events_365d
     from events as e
     cross join as_of as a
-    where cast(e.reported_at as date) <= a.as_of_date
+    where e.hotline_ticket_id is null
+        and coalesce(e.origin, '') != '12345转办'
+        and cast(e.reported_at as date) <= a.as_of_date
         and cast(e.reported_at as date) > cast(
             {{ dbt.dateadd('day', -var('group_rental_history_days'), 'a.as_of_date') }} as date)
     group by e.house_id

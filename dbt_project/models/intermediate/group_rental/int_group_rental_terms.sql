@@ -22,7 +22,7 @@ long_values as (
     -- shown_value: what a reason quotes; value: what the threshold applies to
     {% set ratios = ['occupants_per_10m2', 'occupants_per_room', 'area_per_person_m2'] %}
     {% set counts = [
-        'occupants_estimate', 'floating_deregistrations_365d', 'floating_registrations_365d',
+        'occupants_estimate', 'floating_registrations_365d',
         'group_rental_complaints_365d', 'noise_complaints_365d', 'fire_safety_complaints_365d',
         'grid_rental_events_365d', 'police_incidents_365d', 'hazards_found', 'open_hazards',
         'unrelated_complaints_365d'
@@ -43,6 +43,17 @@ long_values as (
     select house_id, '{{ column }}', cast({{ column }} as double), ln(1 + {{ column }})
     from features
     {% endfor %}
+    union all
+    -- churn compared per room, ln(1 + deregistrations / rooms): a group rental's tenants
+    -- come and go by the dozen through a few rooms, while a staff dormitory's or student
+    -- flat's dozen registrations spread over many rooms and long stays; a plain count
+    -- saturated at 3 and could not tell 24 moves in a 2-room flat from 4 in a dormitory
+    select
+        house_id,
+        'floating_deregistrations_365d',
+        cast(floating_deregistrations_365d as double),
+        ln(1 + floating_deregistrations_365d / greatest(coalesce(rooms, 1), 1))
+    from features
     union all
     select f.house_id, 'anomaly', coalesce(a.anomaly_z, 0), coalesce(a.anomaly_z, 0)
     from features as f
