@@ -75,6 +75,7 @@ class Settings:
     exploration_z: float = 2.0
     calibration_folds: int = 5
     seed: int = 13
+    reversal_guard_max_positives: int = 30
 
     @classmethod
     def from_rows(cls, rows: dict[str, float]) -> Settings:
@@ -264,12 +265,14 @@ def fit_model(
     c = _choose_c(design[rows], labels.y, labels.weight, settings)
     fit = LogisticRegression(C=c, max_iter=5000, solver="newton-cholesky")
     fit.fit(design[rows], labels.y, sample_weight=labels.weight)
-    if fit.coef_[0][0] <= 0:
+    if fit.coef_[0][0] <= 0 and n_pos < settings.reversal_guard_max_positives:
         # the verdicts would turn the rules' ordering round (slope on the prior's log-odds
         # <= 0). The prior is the experts' ranking and the penalty shrinks its slope
         # toward 0, not toward the prior's own; measured in the backtest of generated
         # worlds this happened with two or three positives and ranked the month's checks
-        # worst-first. Such a fit is not evidence against the rules' direction.
+        # worst-first. Such a fit is not evidence against the rules' direction; with
+        # enough confirmed group rentals (reversal_guard_max_positives) it is, and the
+        # verdicts win (the backtest veto in select_model still guards the result).
         prior = prior_model(REVERSED_PRIOR)
         if calibrate:
             calibrate_prior(prior, x, rows, labels, settings)

@@ -189,3 +189,29 @@ def test_the_backtest_decides_whether_the_learned_weights_replace_the_prior():
     # a tie is no evidence against the learned weights
     tie = figures.assign(ranked_precision=0.5)
     assert select_model(learned, x, houses, labels, tie, s) is learned
+
+
+def test_enough_verdicts_may_turn_the_prior_round():
+    """The reversal guard trusts the rules only while the verdicts are few: with as many
+    confirmed group rentals as ``reversal_guard_max_positives``, all where the prior
+    scores lowest, the learned model follows the verdicts and reverses its ordering."""
+    x, houses, _checks, rooms = _world()
+    s = Settings()
+    order = np.argsort(x @ PRIOR_WEIGHT)
+    positives, negatives = order[: s.reversal_guard_max_positives], order[-60:]
+    rows = [(i, "确认群租") for i in positives] + [(i, "确认出租") for i in negatives]
+    subset = pd.DataFrame(
+        {
+            "check_id": [f"R{j}" for j in range(len(rows))],
+            "house_id": [houses[i] for i, _ in rows],
+            "lead_id": None,
+            "checked_at": pd.Timestamp("2026-03-01"),
+            "verdict": [v for _, v in rows],
+            "occupants_found": None,
+        }
+    )
+    labels = labels_from_checks(subset, rooms, set(houses), s)
+    model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
+    assert model.kind == "learned"
+    scores = model.logit(x)
+    assert scores[positives].mean() > scores[negatives].mean()  # the verdicts' ordering
