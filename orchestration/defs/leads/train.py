@@ -32,6 +32,7 @@ from orchestration.defs.leads.model import (
     fit_model,
     labels_from_checks,
     model_version,
+    select_model,
 )
 
 SCHEMA = "leads"
@@ -176,6 +177,7 @@ def train_group_rental_model(
         model = fit_model(x, houses, terms, prior_weight, labels, ms)
         version = model_version(x, houses, terms, prior_weight, labels, ms)
         figures, ledger = backtest(x, houses, terms, prior_weight, checks, rooms, ms)
+        model = select_model(model, x, houses, labels, figures, ms)
         _store(con, version, model, labels, figures, ledger, ms, len(houses), now)
     finally:
         con.close()

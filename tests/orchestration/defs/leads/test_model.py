@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from orchestration.defs.leads.model import (
+    BACKTEST_VETO,
+    REVERSED_PRIOR,
     LeakageError,
     Settings,
     assert_disjoint,
@@ -19,6 +21,7 @@ from orchestration.defs.leads.model import (
     fit_model,
     labels_from_checks,
     model_version,
+    select_model,
 )
 
 TERMS = ["loud_but_useless", "quiet_but_telling", "noise"]
@@ -138,3 +141,77 @@ def test_the_newest_verdict_labels_a_contradicted_dwelling_and_unknown_ones_do_n
     assert dict(zip(labels.house_id, labels.y, strict=True)) == {"H1": 0.0, "H2": 1.0}
     assert labels.source == ["verdict", "occupancy"]
     assert "C4" not in labels.check_ids
+
+
+def test_a_few_verdicts_that_would_reverse_the_prior_leave_the_prior():
+    x, houses, _checks, rooms = _world()
+    s = Settings()
+    # two positives where the prior scores lowest, negatives where it scores highest:
+    # an unpenalised slope on the prior's log-odds would turn its ordering round
+    order = np.argsort(x @ PRIOR_WEIGHT)
+    positives, negatives = order[:2], order[-40:]
+    rows = [(i, "确认群租") for i in positives] + [(i, "确认出租") for i in negatives]
+    subset = pd.DataFrame(
+        {
+            "check_id": [f"R{j}" for j in range(len(rows))],
+            "house_id": [houses[i] for i, _ in rows],
+            "lead_id": None,
+            "checked_at": pd.Timestamp("2026-03-01"),
+            "verdict": [v for _, v in rows],
+            "occupants_found": None,
+        }
+    )
+    labels = labels_from_checks(subset, rooms, set(houses), s)
+    model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
+    assert model.kind == "prior_only" and model.prior_only_reason == REVERSED_PRIOR
+    assert np.allclose(model.coef, s.prior_logit_per_point * PRIOR_WEIGHT)
+    # its probabilities are the verdicts' (Platt on the prior's log-odds), not the raw prior's
+    assert model.calibration_method == "platt_prior"
+
+
+def test_the_backtest_decides_whether_the_learned_weights_replace_the_prior():
+    x, houses, checks, rooms = _world()
+    s = Settings()
+    labels = labels_from_checks(checks, rooms, set(houses), s)
+    learned = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
+    figures, _ = backtest(x, houses, TERMS, PRIOR_WEIGHT, checks, rooms, s)
+    # the wrong prior: the backtest supports the learned weights, which stay
+    assert select_model(learned, x, houses, labels, figures, s) is learned
+    # the same model against a backtest where it ranked the held-out checks worse
+    worse = figures.assign(ranked_precision=np.where(figures["model"] == "learned", 0.1, 0.6))
+    chosen = select_model(learned, x, houses, labels, worse, s)
+    assert chosen.kind == "prior_only" and chosen.prior_only_reason == BACKTEST_VETO
+    assert np.allclose(chosen.coef, s.prior_logit_per_point * PRIOR_WEIGHT)
+    assert chosen.verdicts_used == learned.verdicts_used > 0
+    assert chosen.calibration_method == "platt_prior"
+    p = chosen.probability(x[[houses.index(h) for h in labels.house_id]])
+    assert abs(p.mean() - labels.y.mean()) < 0.02
+    # a tie is no evidence against the learned weights
+    tie = figures.assign(ranked_precision=0.5)
+    assert select_model(learned, x, houses, labels, tie, s) is learned
+
+
+def test_enough_verdicts_may_turn_the_prior_round():
+    """The reversal guard trusts the rules only while the verdicts are few: with as many
+    confirmed group rentals as ``reversal_guard_max_positives``, all where the prior
+    scores lowest, the learned model follows the verdicts and reverses its ordering."""
+    x, houses, _checks, rooms = _world()
+    s = Settings()
+    order = np.argsort(x @ PRIOR_WEIGHT)
+    positives, negatives = order[: s.reversal_guard_max_positives], order[-60:]
+    rows = [(i, "确认群租") for i in positives] + [(i, "确认出租") for i in negatives]
+    subset = pd.DataFrame(
+        {
+            "check_id": [f"R{j}" for j in range(len(rows))],
+            "house_id": [houses[i] for i, _ in rows],
+            "lead_id": None,
+            "checked_at": pd.Timestamp("2026-03-01"),
+            "verdict": [v for _, v in rows],
+            "occupants_found": None,
+        }
+    )
+    labels = labels_from_checks(subset, rooms, set(houses), s)
+    model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
+    assert model.kind == "learned"
+    scores = model.logit(x)
+    assert scores[positives].mean() > scores[negatives].mean()  # the verdicts' ordering
