@@ -28,6 +28,23 @@ class ServeError(Exception):
     """The server could not start (one line, actionable)."""
 
 
+# Options of every page run, for `pingan serve` and for the tests' AppTest alike
+# (:func:`apply_script_options`). Magic off: Streamlit's magic parses each page script
+# with `ast.parse` on every run, and CPython 3.11 keeps the AST converter's recursion
+# depth per interpreter, not per thread, so two sessions' runs at once can fail with
+# "SystemError: AST constructor recursion depth mismatch" (seen in the suite). The
+# pages write only through st.* calls, so nothing relies on magic.
+SCRIPT_OPTIONS: dict[str, bool] = {"runner.magicEnabled": False}
+
+
+def apply_script_options() -> None:
+    """Set :data:`SCRIPT_OPTIONS` in this process (for AppTest, which runs pages here)."""
+    from streamlit import config
+
+    for name, value in SCRIPT_OPTIONS.items():
+        config.set_option(name, value)
+
+
 def command(port: int) -> list[str]:
     return [
         sys.executable,
@@ -63,6 +80,11 @@ def command(port: int) -> list[str]:
         # through the logged exports (dashboards/export.py).
         "--client.disableDataExport",
         "true",
+        *(
+            arg
+            for name, value in SCRIPT_OPTIONS.items()
+            for arg in (f"--{name}", str(value).lower())
+        ),
     ]
 
 

@@ -27,6 +27,13 @@ TEST_SEED = 7
 TEST_END = "2026-10"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """AppTest runs the pages in this process: with the options `pingan serve` gives them."""
+    from dashboards.serve import apply_script_options
+
+    apply_script_options()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with a slow test first, otherwise in collection order.
 
