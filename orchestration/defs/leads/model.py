@@ -215,7 +215,6 @@ def fit_model(
     std = x.std(axis=0)
     std[std < 1e-9] = 1.0
     xs = (x - mean) / std
-    z = np.column_stack([np.ones(len(x)), xs])
     n_pos = int(((labels.y == 1) & (labels.source_array() == "verdict")).sum())
     n_neg = int(((labels.y == 0) & (labels.source_array() == "verdict")).sum())
     counts: LabelCounts = {
@@ -233,28 +232,13 @@ def fit_model(
         # one verdict of a class cannot be cross-validated, and a fit on it can turn the
         # prior's ordering round (measured in the backtest of generated worlds)
         reason = "确认群租或否定结论不足2条，无法学习"
-    # the prior itself; its uncertainty is what the pseudo-observations alone know
-    prior_cov = _prior_cov(x, z, prior_intercept, prior_coef, settings)
 
     def prior_model(why: str) -> FittedModel:
-        return FittedModel(
-            "prior_only",
-            why,
-            terms,
-            prior_coef.copy(),
-            prior_intercept,
-            prior_coef,
-            prior_intercept,
-            mean,
-            std,
-            prior_cov,
-            **counts,
-        )
+        return _prior_only(why, terms, prior_coef, prior_intercept, mean, std, x, settings, counts)
 
     if reason is not None:
         return prior_model(reason)
-    index = {h: i for i, h in enumerate(houses)}
-    rows = np.array([index[h] for h in labels.house_id])
+    rows = _label_rows(houses, labels)
     # the prior's standardised coefficients and its (centred, unit-sd) log-odds column
     g0 = prior_coef * std
     u = xs @ g0
@@ -347,46 +331,65 @@ def select_model(
     mean = figures.groupby("model")["ranked_precision"].mean()
     if not (mean.get("learned", np.nan) < mean.get("prior_only", np.nan)):
         return learned
-    index = {h: i for i, h in enumerate(houses)}
-    rows = np.array([index[h] for h in labels.house_id])
-    prior = FittedModel(
-        "prior_only",
+    counts: LabelCounts = {
+        "verdicts_used": learned.verdicts_used,
+        "positives": learned.positives,
+        "negatives": learned.negatives,
+        "occupancy_signals": learned.occupancy_signals,
+    }
+    prior = _prior_only(
         BACKTEST_VETO,
         learned.terms,
-        learned.prior_coef.copy(),
-        learned.prior_intercept,
         learned.prior_coef,
         learned.prior_intercept,
         learned.mean,
         learned.std,
-        _prior_cov(
-            x,
-            np.column_stack([np.ones(len(x)), (x - learned.mean) / learned.std]),
-            learned.prior_intercept,
-            learned.prior_coef,
-            settings,
-        ),
-        verdicts_used=learned.verdicts_used,
-        positives=learned.positives,
-        negatives=learned.negatives,
-        occupancy_signals=learned.occupancy_signals,
+        x,
+        settings,
+        counts,
     )
+    rows = _label_rows(houses, labels)
     calibrate_prior(prior, x, rows, labels, settings)
     return prior
 
 
-def _prior_cov(
-    x: np.ndarray,
-    z: np.ndarray,
-    prior_intercept: float,
+def _prior_only(
+    why: str,
+    terms: list[str],
     prior_coef: np.ndarray,
+    prior_intercept: float,
+    mean: np.ndarray,
+    std: np.ndarray,
+    x: np.ndarray,
     settings: Settings,
-) -> np.ndarray:
-    """The prior's covariance for exploration: what ``prior_pseudo_verdicts``
-    pseudo-observations spread over every dwelling know (``z`` = [1, standardised x])."""
+    counts: LabelCounts,
+) -> FittedModel:
+    """The prior itself as the model, said why in ``why``. Its uncertainty (for
+    exploration) is what ``prior_pseudo_verdicts`` pseudo-observations spread over every
+    dwelling know; computed only here, as a learned fit has its own."""
+    z = np.column_stack([np.ones(len(x)), (x - mean) / std])
     p_prior = _sigmoid(prior_intercept + x @ prior_coef)
     pseudo_w = settings.prior_pseudo_verdicts / max(len(x), 1)
-    return _hessian_cov(z, p_prior, np.full(len(x), 2 * pseudo_w), settings.l2_c)
+    cov = _hessian_cov(z, p_prior, np.full(len(x), 2 * pseudo_w), settings.l2_c)
+    return FittedModel(
+        "prior_only",
+        why,
+        terms,
+        prior_coef.copy(),
+        prior_intercept,
+        prior_coef,
+        prior_intercept,
+        mean,
+        std,
+        cov,
+        **counts,
+    )
+
+
+def _label_rows(houses: list[str], labels: Labels) -> np.ndarray:
+    """Each label's row in ``x`` (``houses`` order)."""
+    index = {h: i for i, h in enumerate(houses)}
+    return np.array([index[h] for h in labels.house_id])
 
 
 def _jacobian(g0: np.ndarray, k: float) -> np.ndarray:
