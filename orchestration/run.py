@@ -166,10 +166,10 @@ def run_pipeline(settings: Settings, *, full_refresh: bool = False) -> int:
     """Run the whole pipeline; print a summary; 0 when it succeeded, 1 otherwise.
 
     ``full_refresh`` tags the run so its dbt steps rebuild the incremental models."""
-    from orchestration.defs.dbt.runner import FULL_REFRESH_TAG, DbtProjectError
+    from orchestration.defs.dbt.runner import FULL_REFRESH_TAGS, DbtProjectError
     from orchestration.failures import record_failure
 
-    tags = {FULL_REFRESH_TAG: "true"} if full_refresh else None
+    tags = FULL_REFRESH_TAGS if full_refresh else None
     try:
         with Progress() as progress:
             result, seconds = execute(settings, tags=tags, progress=progress)

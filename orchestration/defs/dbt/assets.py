@@ -31,13 +31,13 @@ from dagster_dbt import (
 
 from contracts.entities import ENTITIES_BY_NAME
 from orchestration.defs.dbt.runner import (
-    FULL_REFRESH_TAG,
     LEADS_SELECT,
     STAGING_SELECT,
     dbt_args,
     dbt_project,
     ensure_manifest,
     invoke,
+    is_full_refresh,
     manifest_is_stale,
 )
 from orchestration.instance import WAREHOUSE_TAGS
@@ -148,8 +148,7 @@ def _build(
     context: AssetExecutionContext, dbt: DbtCliResource, pingan: PinganResource
 ) -> Iterator[Any]:
     settings = pingan.settings
-    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
-    args = dbt_args(settings, "build", full_refresh=full_refresh)
+    args = dbt_args(settings, "build", full_refresh=is_full_refresh(context.run.tags))
     try:
         # the same invocation as `pingan build` (runner.invoke); the context adds this
         # asset's selection

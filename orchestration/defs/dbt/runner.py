@@ -26,7 +26,7 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,12 @@ LEADS_SELECT = "source:leads+"
 # A run with this tag set to "true" rebuilds every incremental model from scratch
 # (`pingan run --full-refresh`, the weekly schedule); others rebuild what was delivered.
 FULL_REFRESH_TAG = "pingan/full_refresh"
+FULL_REFRESH_TAGS = {FULL_REFRESH_TAG: "true"}
+
+
+def is_full_refresh(run_tags: Mapping[str, str]) -> bool:
+    """Whether a run with these tags asked for a full refresh (:data:`FULL_REFRESH_TAGS`)."""
+    return run_tags.get(FULL_REFRESH_TAG) == FULL_REFRESH_TAGS[FULL_REFRESH_TAG]
 
 
 class DbtProjectError(RuntimeError):

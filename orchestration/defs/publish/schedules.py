@@ -18,7 +18,7 @@ checks, publish. ``pingan run`` executes it in-process; the schedules launch it.
 import dagster as dg
 
 from contracts.entities import SYSTEMS
-from orchestration.defs.dbt.runner import FULL_REFRESH_TAG
+from orchestration.defs.dbt.runner import FULL_REFRESH_TAGS
 from orchestration.defs.ingest.assets import ingest_op_name
 from orchestration.defs.ingest.checks import source_freshness
 from orchestration.instance import WAREHOUSE_TAGS
@@ -49,37 +49,38 @@ freshness_job = dg.define_asset_job(
     tags=WAREHOUSE_TAGS,
 )
 
-daily_build = dg.ScheduleDefinition(
-    name="daily_build",
-    job=pipeline_job,
-    run_config=SCHEDULED_RUN_CONFIG,
-    cron_schedule="0 2 * * 1-6",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    tags={"pingan/run": "daily_build"},
-    description="Nightly ingest, incremental build, checks and publish (02:00, Monday-Saturday)",
-)
 
-weekly_full_refresh = dg.ScheduleDefinition(
-    name="weekly_full_refresh",
-    job=pipeline_job,
-    run_config=SCHEDULED_RUN_CONFIG,
-    cron_schedule="0 2 * * 0",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    tags={"pingan/run": "weekly_full_refresh", FULL_REFRESH_TAG: "true"},
-    description="Sunday's nightly run with every incremental model rebuilt from all of raw",
-)
+def _pipeline_schedule(
+    name: str, cron: str, description: str, tags: dict[str, str] | None = None
+) -> dg.ScheduleDefinition:
+    """A schedule of the pipeline job, tagged ``pingan/run=<name>``, letting files settle."""
+    return dg.ScheduleDefinition(
+        name=name,
+        job=pipeline_job,
+        run_config=SCHEDULED_RUN_CONFIG,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        tags={"pingan/run": name, **(tags or {})},
+        description=description,
+    )
 
-monthly_index = dg.ScheduleDefinition(
-    name="monthly_index",
-    job=pipeline_job,
-    run_config=SCHEDULED_RUN_CONFIG,
-    cron_schedule="0 9 1 * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    tags={"pingan/run": "monthly_index"},
-    description="Index run on the 1st of each month (09:00), after the indicators arrive",
+
+daily_build = _pipeline_schedule(
+    "daily_build",
+    "0 2 * * 1-6",
+    "Nightly ingest, incremental build, checks and publish (02:00, Monday-Saturday)",
+)
+weekly_full_refresh = _pipeline_schedule(
+    "weekly_full_refresh",
+    "0 2 * * 0",
+    "Sunday's nightly run with every incremental model rebuilt from all of raw",
+    FULL_REFRESH_TAGS,
+)
+monthly_index = _pipeline_schedule(
+    "monthly_index",
+    "0 9 1 * *",
+    "Index run on the 1st of each month (09:00), after the indicators arrive",
 )
 
 hourly_freshness = dg.ScheduleDefinition(
