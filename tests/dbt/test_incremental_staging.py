@@ -53,24 +53,21 @@ def _staged(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, dict[st
 
 
 def _write_export(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """A hotline export with the contract's headers (UTF-8 CSV)."""
+    """A hotline export with the contract's headers (UTF-8 CSV; csv quotes the texts'
+    commas, which tests/ingest/conftest.py's write_csv does not)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
         out.writerow([c.header for c in COLUMNS])
-        for row in rows:
-            values = []
-            for c in COLUMNS:
-                v = row.get(c.canonical)
-                values.append(
-                    ""
-                    if v is None
-                    else v.strftime("%Y-%m-%d %H:%M:%S")
-                    if hasattr(v, "strftime")
-                    else str(v)
-                )
-            out.writerow(values)
+        out.writerows([_cell(row.get(c.canonical)) for c in COLUMNS] for row in rows)
     return path
+
+
+def _cell(value: Any) -> str:
+    """A staged value as an export writes it (timestamps to the second, NULL empty)."""
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
 
 
 def _staging_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -143,15 +143,12 @@ def test_the_newest_verdict_labels_a_contradicted_dwelling_and_unknown_ones_do_n
     assert "C4" not in labels.check_ids
 
 
-def test_a_few_verdicts_that_would_reverse_the_prior_leave_the_prior():
-    x, houses, _checks, rooms = _world()
-    s = Settings()
-    # two positives where the prior scores lowest, negatives where it scores highest:
-    # an unpenalised slope on the prior's log-odds would turn its ordering round
-    order = np.argsort(x @ PRIOR_WEIGHT)
-    positives, negatives = order[:2], order[-40:]
+def _confirmed_and_denied(
+    houses: list[str], rooms: pd.Series, positives, negatives, settings: Settings
+):
+    """Labels of one day's checks: 确认群租 at ``positives``, 确认出租 at ``negatives``."""
     rows = [(i, "确认群租") for i in positives] + [(i, "确认出租") for i in negatives]
-    subset = pd.DataFrame(
+    checks = pd.DataFrame(
         {
             "check_id": [f"R{j}" for j in range(len(rows))],
             "house_id": [houses[i] for i, _ in rows],
@@ -161,7 +158,17 @@ def test_a_few_verdicts_that_would_reverse_the_prior_leave_the_prior():
             "occupants_found": None,
         }
     )
-    labels = labels_from_checks(subset, rooms, set(houses), s)
+    return labels_from_checks(checks, rooms, set(houses), settings)
+
+
+def test_a_few_verdicts_that_would_reverse_the_prior_leave_the_prior():
+    x, houses, _checks, rooms = _world()
+    s = Settings()
+    # two positives where the prior scores lowest, negatives where it scores highest:
+    # an unpenalised slope on the prior's log-odds would turn its ordering round
+    order = np.argsort(x @ PRIOR_WEIGHT)
+    positives, negatives = order[:2], order[-40:]
+    labels = _confirmed_and_denied(houses, rooms, positives, negatives, s)
     model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
     assert model.kind == "prior_only" and model.prior_only_reason == REVERSED_PRIOR
     assert np.allclose(model.coef, s.prior_logit_per_point * PRIOR_WEIGHT)
@@ -199,18 +206,7 @@ def test_enough_verdicts_may_turn_the_prior_round():
     s = Settings()
     order = np.argsort(x @ PRIOR_WEIGHT)
     positives, negatives = order[: s.reversal_guard_max_positives], order[-60:]
-    rows = [(i, "确认群租") for i in positives] + [(i, "确认出租") for i in negatives]
-    subset = pd.DataFrame(
-        {
-            "check_id": [f"R{j}" for j in range(len(rows))],
-            "house_id": [houses[i] for i, _ in rows],
-            "lead_id": None,
-            "checked_at": pd.Timestamp("2026-03-01"),
-            "verdict": [v for _, v in rows],
-            "occupants_found": None,
-        }
-    )
-    labels = labels_from_checks(subset, rooms, set(houses), s)
+    labels = _confirmed_and_denied(houses, rooms, positives, negatives, s)
     model = fit_model(x, houses, TERMS, PRIOR_WEIGHT, labels, s)
     assert model.kind == "learned"
     scores = model.logit(x)
