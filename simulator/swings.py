@@ -259,13 +259,18 @@ class AlertSwings:
         fed = FED_SHARE.get(s.indicator_code, 1.0)
         n, length = len(self.months), s.last - s.first + 1
         m = s.min_multiplier
-        for _ in range(20):
+        for _ in range(40):
             # retiming moves the swing's events from the unit's other months, so its
             # normal month is below the period's mean ``mu`` (by the swing's own size)
             normal = mu * n / (n - length + length * m)
             need = count_multiplier(normal, alpha, DETECT_P if spike else DETECT_P_STEP)
-            new = max(s.min_multiplier, 1.0 + (need - 1.0) / fed)
-            if abs(new - m) < 0.01 or new > MAX_MULTIPLIER:
+            # upward only: a larger multiplier lowers the normal month, which needs a
+            # larger one still; letting the search step back can make it cycle (3.95,
+            # 4.15, 4.0, ...) and stop on a multiplier too small for its own normal month
+            new = max(m, 1.0 + (need - 1.0) / fed)
+            if new > MAX_MULTIPLIER:
+                return float("inf")  # not rounded: 8.000001 must not pass for 8.0
+            if new - m < 0.01:
                 m = new
                 break
             m = new

@@ -83,3 +83,28 @@ def test_sample_writes_the_swings_and_the_deteriorations_to_truth(sample_root: P
     assert set(truth["kind"]) <= {"spike", "step", "deterioration"}
     world = json.loads((sample_root / "truth" / "world.json").read_text(encoding="utf-8"))
     assert "alerts" in world["assumptions"]
+
+
+def test_each_swing_is_sized_findable_under_its_own_normal_month() -> None:
+    """The size search must end on a multiplier that is findable under the normal month
+    that multiplier itself leaves (retiming takes the swing's events from the unit's
+    other months); a search that may step back can cycle and stop short of that."""
+    a = swings.plan(World(3), STREETS, MONTHS, [], np.random.default_rng(7))
+    n = len(MONTHS)
+    checked = 0
+    counted = [s for s in a.plan if s.indicator_code != swings.RECTIFICATION]
+    one_of_each_kind = {s.kind: s for s in counted}.values()
+    for s in one_of_each_kind:
+        p = swings.DETECT_P if s.kind == "spike" else swings.DETECT_P_STEP
+        fed = swings.FED_SHARE.get(s.indicator_code, 1.0)
+        length = s.last - s.first + 1
+        for mu in (3.0, 4.0, 5.5, 7.0, 9.0, 12.0, 16.0, 22.0, 30.0, 45.0):
+            for alpha in (0.0, 0.03):
+                m = a._size(s, float(mu), alpha)
+                if m > swings.MAX_MULTIPLIER:
+                    continue
+                normal = mu * n / (n - length + length * m)
+                need = swings.count_multiplier(normal, alpha, p)
+                assert 1.0 + (m - 1.0) * fed >= need - 0.06, (s.kind, mu, alpha, m, need)
+                checked += 1
+    assert checked > 10
