@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         run("benchmarks.bench_sample", "--scale", *scales),
         run("benchmarks.bench_dbt", "--scale", *scales),
-        run("benchmarks.bench_alerts", "--scale", "demo", "--worlds", "6"),
+        run("benchmarks.bench_alerts", "--scale", "demo", "--worlds", "12"),
         run("benchmarks.bench_run", "--scale", *scales),
         run("benchmarks.bench_publish", *(["--small"] if args.quick else [])),
         run("benchmarks.bench_bulletin", "--scale", "demo"),

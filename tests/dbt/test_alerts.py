@@ -1,10 +1,11 @@
 """Alerts on hand-built series, through the real ``dbt build``.
 
-Criminal cases of four streets over 29 months, written as raw police-case rows:
+Criminal cases of five streets over 29 months, written as raw police-case rows:
 a stable small town with counts of a handful, a street with a summer peak every
-year, a street with a one-month spike and a street with a lasting step. The alert
-models must stay silent on the first two and find the last two, the step by the
-persistence rule.
+year, a street with a one-month spike, a street with a lasting step and a street
+whose spike is followed by two slightly high months. The alert models must stay
+silent on the first two, find the spikes and the step (the step by the persistence
+rule), and not call the months after a lone spike a lasting rise.
 """
 
 from __future__ import annotations
@@ -44,11 +45,18 @@ def step(month: str, i: int) -> int:
     return wiggle(i) + 8 if month >= "2026-05" else wiggle(i)
 
 
+def aftershock(month: str, i: int) -> int:
+    # a one-month spike, then two months a little above the usual (material for the
+    # persistence rule's halved minimum move, far from significant on their own)
+    return {"2026-08": 32, "2026-09": 15, "2026-10": 15}.get(month, wiggle(i))
+
+
 STREETS = {
     ("通州区", "安静镇"): (3000, lambda month, i: SMALL_TOWN[i]),
     ("崇川区", "季节街道"): (20000, seasonal),
     ("崇川区", "突增街道"): (20000, spike),
     ("崇川区", "阶梯街道"): (20000, step),
+    ("崇川区", "余波街道"): (20000, aftershock),
 }
 
 
@@ -125,3 +133,10 @@ def test_lasting_step_is_caught_by_the_persistence_rule(alerts_city) -> None:
     found = street_alerts(alerts_city, "阶梯街道")
     assert all(a[0] >= "2026-05" for a in found)
     assert any(a[1] == "持续恶化" and a[2] for a in found)
+
+
+def test_a_spike_alone_does_not_make_the_months_after_it_a_lasting_rise(alerts_city) -> None:
+    found = street_alerts(alerts_city, "余波街道")
+    worsening = [(a[0], a[1]) for a in found if a[2]]
+    assert ("2026-08", "单月异常恶化") in worsening
+    assert [m for m, _ in worsening if m > "2026-08"] == []

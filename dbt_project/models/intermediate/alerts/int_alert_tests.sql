@@ -2,8 +2,9 @@
 -- Two rules on the worsening side:
 --   jump (单月突增/骤降): the month alone, p_jump = P(Y >= y) for the "bad" count;
 --   persistence (持续恶化): an EWMA (weight var alert_ewma_lambda) of the residual scores of
---     the last var alert_ewma_months months, standardised by its own standard deviation
---     under the model, so that a lasting step of moderate months adds up;
+--     the last var alert_ewma_months months (each clipped at var alert_ewma_clip_z),
+--     standardised by its own standard deviation under the model, so that a lasting step
+--     of moderate months adds up;
 -- and one on the improving side: p_down = P(Y <= y) (单月明显好转).
 -- p_value: worsening: the smaller of the two worsening rules, Bonferroni x2; improving:
 -- p_down. q_value: Benjamini-Hochberg over every test of the month (all levels and
@@ -26,7 +27,10 @@ ewma_terms as (
         sum(
             {{ var('alert_ewma_lambda') }}
             * power(1 - {{ var('alert_ewma_lambda') }}, t.month_number - h.month_number)
-            * h.residual_score
+            -- clipped at the outlier limit: a single extreme month is the jump rule's,
+            -- and must not keep the months after it "persistently" high (a robust
+            -- EWMA, as Huber-type clipping does for CUSUM charts)
+            * least(h.residual_score, {{ var('alert_ewma_clip_z') }})
         ) as ewma,
         sqrt(sum(
             power(
