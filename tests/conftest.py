@@ -43,6 +43,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     nothing left. Handing out the long files first (longest-processing-time-first, the
     classic rule for keeping parallel machines busy to the end) leaves the short ones to
     fill the gaps. A file's items stay together, so module fixtures are built once.
+    xdist keeps this order only with ``--no-loadscope-reorder`` (the Makefile passes it);
+    by default it hands out the files with the most tests first.
     """
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)  # stable: order kept within
