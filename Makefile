@@ -57,8 +57,12 @@ lint: bootstrap ## ruff (lint, format), sqlfluff on the dbt models, dbt-bouncer 
 typecheck: bootstrap ## mypy on contracts, ingest, simulator, dashboards and orchestration
 	$(RUN) mypy
 
+# --no-loadscope-reorder: pytest-xdist would otherwise hand out the files by their number
+# of tests, largest first, undoing the order tests/conftest.py gives them (the slow files
+# first): files of one or a few long tests came among the last (test_incremental_staging.py,
+# one test of 70 s, was 65th of 68 files; test_pipeline.py, five tests of three minutes, 40th).
 test: bootstrap browser documents lint typecheck ## lint, type-check and run every test
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 bench: bootstrap browser ## run the benchmarks; results in benchmarks/results/
 	$(RUN) python -m benchmarks.run_all

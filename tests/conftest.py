@@ -7,10 +7,14 @@ that writes to it must copy it first (``copy_warehouse``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -43,6 +47,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     nothing left. Handing out the long files first (longest-processing-time-first, the
     classic rule for keeping parallel machines busy to the end) leaves the short ones to
     fill the gaps. A file's items stay together, so module fixtures are built once.
+    xdist keeps this order only with ``--no-loadscope-reorder`` (the Makefile passes it);
+    by default it hands out the files with the most tests first.
     """
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)  # stable: order kept within
@@ -116,20 +122,72 @@ def raw_warehouse(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 def pipeline_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The data dir of one ``pingan run`` (the Dagster job in-process: ingest, dbt, the
     lead model, GX, publish) over the sample, shared by the session. Copy it before use
-    (``run_copy_of``). A failed run raises, so no worker uses it.
+    (``run_copy_of``). A failed run raises, so no worker uses it. What the run's result
+    said is kept beside it (:func:`pipeline_run_record`).
 
     A copy sits at another path, so the load ledger's paths name the shared folder: a
-    test that ingests again on a copy sees the sample's files as duplicates, not as seen
-    (tests/orchestration/test_pipeline.py runs its own first run for that reason)."""
+    test that ingests again on a copy sees the sample's files as duplicates, not as seen,
+    unless the copy's ``landing/`` links to the shared one (tests/orchestration/
+    test_pipeline.py does that for its second run)."""
+    from ingest.progress import Progress
     from orchestration.run import execute, summarise
 
     def build(data_dir: Path) -> None:
         shutil.copytree(sample_root / "landing", data_dir / "landing")
         shutil.copytree(sample_root / "truth", data_dir / "truth")
-        result, seconds = execute(settings_for(data_dir))
-        assert result.success, summarise(result, seconds).failures
+        lines: list[str] = []  # the run's plain progress, as a CI log shows it
+        with Progress(live=False, write=lines.append) as progress:
+            result, seconds = execute(settings_for(data_dir), progress=progress)
+        summary = summarise(result, seconds)
+        assert result.success, summary.failures
+        record = {
+            "progress": lines,
+            "materialised": [
+                e.materialization.asset_key.path for e in result.get_asset_materialization_events()
+            ],
+            "check_evaluations": len(list(result.get_asset_check_evaluations())),
+            "summary": vars(summary),  # its fields (dataclasses.asdict garbles Counters)
+        }
+        _record_path(data_dir).write_text(json.dumps(record, ensure_ascii=False), "utf-8")
 
     return _built_once(tmp_path_factory, "pipeline_run", build)
+
+
+def _record_path(run_dir: Path) -> Path:
+    """Beside the run's folder, which holds only what the run wrote."""
+    return run_dir.with_name(f"{run_dir.name}.result.json")
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What the in-process result of the shared run said: the worker that ran it may be
+    another process than the one whose test asks."""
+
+    progress: list[str]  # the run's plain progress lines
+    materialised: set[Any]  # dagster AssetKeys of the run's materialisations
+    check_evaluations: int  # asset check evaluations of the run
+    summary: Any  # orchestration.run.RunSummary of the result
+
+
+@pytest.fixture(scope="session")
+def pipeline_run_record(pipeline_run: Path) -> RecordedRun:
+    import dagster as dg
+
+    from orchestration.run import RunSummary
+
+    path = _record_path(pipeline_run)
+    if not path.exists():  # a folder kept by PINGAN_TEST_BUILT from before results were kept
+        pytest.fail(f"{path} is missing: empty PINGAN_TEST_BUILT and run again")
+    record = json.loads(path.read_text("utf-8"))
+    summary = record["summary"]
+    for counted in ("files", "dbt_tests", "gx"):
+        summary[counted] = Counter(summary[counted])
+    return RecordedRun(
+        progress=record["progress"],
+        materialised={dg.AssetKey(key) for key in record["materialised"]},
+        check_evaluations=record["check_evaluations"],
+        summary=RunSummary(**summary),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -91,8 +91,14 @@ def alerts_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         settings.warehouse,
         {"police_cases": [(1, cases())], "reference_population": [(1, population)]},
     )
-    result = dbt_build(settings)
+    # The alerts and every model they read, with those models' tests; not the lead model's
+    # training and scoring (nothing here reads them). "buildable": dbt's default, "eager",
+    # would also pick the tests that tie a model outside the selection to one inside it.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_INDIRECT_SELECTION", "buildable")
+        result = dbt_build(settings, select="+mart_alerts")
     assert result.success, result.summary
+    assert result.counts.get("model:success", 0) >= 20 and result.counts.get("test:pass", 0) >= 50
     return settings
 
 

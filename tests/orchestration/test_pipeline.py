@@ -14,50 +14,58 @@ import duckdb
 import pytest
 
 from contracts.entities import ENTITIES
-from ingest.progress import Progress
+from contracts.settings import Settings
 from orchestration.defs.publish.snapshot import published_version
 from orchestration.failures import failure_log
 from orchestration.run import execute, run_pipeline, summarise
+from tests.conftest import RecordedRun
 from tests.orchestration.helpers import settings_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def first_run(sample_root: Path, tmp_path_factory: pytest.TempPathFactory):
-    """A data dir with the sample's landing folders, after one `pingan run` (the job in-process)."""
+def first_run(
+    pipeline_run: Path, pipeline_run_record: RecordedRun, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, RecordedRun]:
+    """A data dir after one `pingan run` over the sample (the job in-process, with its
+    plain progress): the session's shared run (tests/conftest.py), copied, and what its
+    result said.
+
+    The copy's ``landing/`` is a link to the shared run's: the ledger keeps the resolved
+    paths ingest read, so a second run on the copy meets the files the first run loaded,
+    as it would in the first run's own folder (a copied ``landing/`` would be new paths
+    holding known bytes: duplicates). Nothing in a run writes to ``landing/``."""
     data_dir = tmp_path_factory.mktemp("pipeline") / "data"
-    shutil.copytree(sample_root / "landing", data_dir / "landing")
-    shutil.copytree(sample_root / "truth", data_dir / "truth")
-    settings = settings_for(data_dir)
-    lines: list[str] = []  # the run's plain progress, as a CI log shows it
-    with Progress(live=False, write=lines.append) as progress:
-        result, seconds = execute(settings, progress=progress)
-    first_run_progress.extend(lines)
-    return settings, result, summarise(result, seconds)
-
-
-first_run_progress: list[str] = []
+    shutil.copytree(
+        pipeline_run,
+        data_dir,
+        symlinks=True,
+        ignore=lambda folder, _: ["landing"] if Path(folder) == pipeline_run else [],
+    )
+    (data_dir / "landing").symlink_to(pipeline_run / "landing", target_is_directory=True)
+    return settings_for(data_dir), pipeline_run_record
 
 
 def test_run_progress_counts_what_the_run_did(first_run) -> None:
-    _, result, summary = first_run
-    totals = {line.split(":")[0]: line for line in first_run_progress if " in " in line}
+    _, run = first_run
+    summary = run.summary
+    totals = {line.split(":")[0]: line for line in run.progress if " in " in line}
     loaded_rows = f"{summary.rows_loaded:,} rows"
     assert totals["files"].startswith("files: ") and loaded_rows in totals["files"]
     assert totals["dbt models"].startswith(f"dbt models: {summary.dbt_models:,}/")
     assert totals["publish"].startswith("publish: 1/1")
-    checks = len(list(result.get_asset_check_evaluations()))
-    assert totals["checks"].startswith(f"checks: {checks:,}/")
-    assert any(line.startswith("step ingest_hotline: done") for line in first_run_progress)
+    assert totals["checks"].startswith(f"checks: {run.check_evaluations:,}/")
+    assert any(line.startswith("step ingest_hotline: done") for line in run.progress)
 
 
 def test_whole_graph_materialises_and_publishes(first_run) -> None:
     from orchestration.definitions import build_definitions
 
-    settings, result, summary = first_run
-    assert result.success, summary.failures
-    materialised = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+    settings, run = first_run
+    summary = run.summary
+    assert summary.success, summary.failures
+    materialised = run.materialised
     graph = build_definitions(settings).resolve_asset_graph()
     expected = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     # the notice documents are written by their own job after the monthly index run
@@ -75,10 +83,12 @@ def test_whole_graph_materialises_and_publishes(first_run) -> None:
 
 
 def test_published_snapshot_holds_marts_quality_and_ledger(first_run) -> None:
-    settings, result, _ = first_run
+    settings, run = first_run
     con = duckdb.connect(str(settings.published_warehouse), read_only=True)
     try:
-        assert con.execute("select run_id from meta.publication").fetchone() == (result.run_id,)
+        assert con.execute("select run_id from meta.publication").fetchone() == (
+            run.summary.run_id,
+        )
         marts = {
             r[0]
             for r in con.execute(
@@ -90,7 +100,7 @@ def test_published_snapshot_holds_marts_quality_and_ledger(first_run) -> None:
             con.execute(
                 "select kind, count(distinct entity) from quality.check_results "
                 "where run_id = ? group by kind",
-                [result.run_id],
+                [run.summary.run_id],
             ).fetchall()
         )
         assert kinds["gx"] >= len(ENTITIES) and kinds["freshness"] == len(ENTITIES)
@@ -133,7 +143,8 @@ READER = textwrap.dedent(
 
 
 def test_readers_never_blocked_during_a_full_run_and_see_old_or_new(first_run) -> None:
-    settings, _, first = first_run
+    settings, run = first_run
+    first = run.summary
     old = published_version(settings)
     stop = settings.data_dir / "stop-reader"
     reader = subprocess.Popen(
@@ -160,9 +171,10 @@ def test_readers_never_blocked_during_a_full_run_and_see_old_or_new(first_run) -
 def test_blocking_check_failure_keeps_marts_and_published_snapshot(
     first_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source, _, _ = first_run
+    source, _ = first_run
     settings = settings_for(tmp_path / "data")
-    shutil.copytree(source.data_dir, settings.data_dir)
+    # landing/ stays a link to the shared run's: its files are known, nothing new lands
+    shutil.copytree(source.data_dir, settings.data_dir, symlinks=True)
     before = published_version(settings)
     con = duckdb.connect(str(settings.warehouse))
     try:
