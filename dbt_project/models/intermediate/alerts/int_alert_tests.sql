@@ -3,8 +3,9 @@
 --   jump (单月突增/骤降): the month alone, p_jump = P(Y >= y) for the "bad" count;
 --   persistence (持续恶化): an EWMA (weight var alert_ewma_lambda) of the residual scores of
 --     the last var alert_ewma_months months (each clipped at var alert_ewma_clip_z),
---     standardised by its own standard deviation under the model, so that a lasting step
---     of moderate months adds up;
+--     standardised by its own standard deviation under the model or, where larger, by
+--     the robust spread of the level's EWMA scores (months of a unit are correlated), so
+--     that a lasting step of moderate months adds up;
 -- and one on the improving side: p_down = P(Y <= y) (单月明显好转).
 -- p_value: worsening: the smaller of the two worsening rules, Bonferroni x2; improving:
 -- p_down. q_value: Benjamini-Hochberg over every test of the month (all levels and
@@ -50,16 +51,43 @@ ewma_terms as (
     group by 1, 2, 3
 ),
 
-with_ewma as (
+with_ewma_raw as (
     select
         b.*,
-        e.ewma / e.ewma_sd as ewma_score,
+        e.ewma / e.ewma_sd as ewma_model_score,
         e.ewma_months
     from baseline as b
     inner join ewma_terms as e
         on b.region_key = e.region_key
         and b.indicator_code = e.indicator_code
         and b.month_number = e.month_number
+),
+
+-- The model's standard deviation of the EWMA assumes independent months; a unit's
+-- months are not (its level drifts, so residuals of neighbouring months share a
+-- sign), and with hundreds of events a month a drift of a few percent passes for a
+-- lasting rise. The spread the EWMA scores really have over the level and indicator,
+-- robustly (median of the squared scores against a chi-square(1)'s 0.455, so planted or
+-- real shifts do not count as spread), widens the score where it exceeds the model's.
+ewma_spread as (
+    select
+        region_level,
+        indicator_code,
+        sqrt({{ alert_quantile('ewma_model_score * ewma_model_score', 0.5) }} / 0.4549)
+            as ewma_spread
+    from with_ewma_raw
+    where ewma_months >= 2 and mu >= {{ var('alert_persist_min_expected') }}
+    group by 1, 2
+),
+
+with_ewma as (
+    select
+        w.*,
+        w.ewma_model_score / greatest(1.0, coalesce(s.ewma_spread, 1.0)) as ewma_score
+    from with_ewma_raw as w
+    left join ewma_spread as s
+        on w.region_level = s.region_level
+        and w.indicator_code = s.indicator_code
 ),
 
 tails as (
