@@ -10,6 +10,7 @@ rule), and not call the months after a lone spike a lasting rise.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -60,9 +61,23 @@ STREETS = {
 }
 
 
-def cases() -> list[dict]:
+def drifting(phase: int):
+    # hundreds of cases a month whose level wanders +-20% over nine months (no season,
+    # no step): neighbouring months share their sign, as a unit's months do
+    def count(month: str, i: int) -> int:
+        return round(400 * (1 + 0.2 * math.sin(2 * math.pi * (i + phase) / 9))) + wiggle(i) - 10
+
+    return count
+
+
+# Six large streets that all drift: a lasting rise of the persistence rule only where
+# the drift stands out of what drift the level's units usually show.
+DRIFTING = {("漂移区", f"漂移{k}街道"): (200000, drifting(k * 3 // 2)) for k in range(1, 7)}
+
+
+def cases(streets: dict = STREETS) -> list[dict]:
     rows = []
-    for (district, street), (_, count) in STREETS.items():
+    for (district, street), (_, count) in streets.items():
         for i, month in enumerate(MONTHS):
             for k in range(count(month, i)):
                 filed = datetime(int(month[:4]), int(month[5:7]), 1 + k % 27, 10, 0, 0)
@@ -79,17 +94,15 @@ def cases() -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def alerts_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir = tmp_path_factory.mktemp("alerts_city")
+def build_city(data_dir: Path, streets: dict) -> Settings:
     settings = Settings(data_dir=data_dir, warehouse=data_dir / "warehouse.duckdb")
     population = [
         {"year": 2026, "district": d, "street": s, "population": pop}
-        for (d, s), (pop, _) in STREETS.items()
+        for (d, s), (pop, _) in streets.items()
     ]
     make_warehouse(
         settings.warehouse,
-        {"police_cases": [(1, cases())], "reference_population": [(1, population)]},
+        {"police_cases": [(1, cases(streets))], "reference_population": [(1, population)]},
     )
     # The alerts and every model they read, with those models' tests; not the lead model's
     # training and scoring (nothing here reads them). "buildable": dbt's default, "eager",
@@ -100,6 +113,16 @@ def alerts_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     assert result.success, result.summary
     assert result.counts.get("model:success", 0) >= 20 and result.counts.get("test:pass", 0) >= 50
     return settings
+
+
+@pytest.fixture(scope="module")
+def alerts_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_city(tmp_path_factory.mktemp("alerts_city"), STREETS)
+
+
+@pytest.fixture(scope="module")
+def drift_city(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_city(tmp_path_factory.mktemp("drift_city"), DRIFTING)
 
 
 def street_alerts(settings: Path | Settings, street: str) -> list[tuple]:
@@ -146,3 +169,13 @@ def test_a_spike_alone_does_not_make_the_months_after_it_a_lasting_rise(alerts_c
     worsening = [(a[0], a[1]) for a in found if a[2]]
     assert ("2026-08", "单月异常恶化") in worsening
     assert [m for m, _ in worsening if m > "2026-08"] == []
+
+
+def test_large_units_that_all_drift_raise_no_lasting_rise(drift_city) -> None:
+    lasting = [
+        (street, a[0])
+        for _, street in DRIFTING
+        for a in street_alerts(drift_city, street)
+        if a[1] == "持续恶化"
+    ]
+    assert lasting == []
