@@ -55,7 +55,12 @@ with_ewma_raw as (
     select
         b.*,
         e.ewma / e.ewma_sd as ewma_model_score,
-        e.ewma_months
+        e.ewma_months,
+        -- the persistence rule looks at two months or more, and only at counts large
+        -- enough for an average of residual scores to be near normal (with an expected
+        -- count of 0.2 a month, one month of 2 cases would pass for a lasting shift)
+        e.ewma_months >= 2 and b.mu >= {{ var('alert_persist_min_expected') }}
+            as is_persist_tested
     from baseline as b
     inner join ewma_terms as e
         on b.region_key = e.region_key
@@ -76,7 +81,7 @@ ewma_spread as (
         sqrt({{ alert_quantile('ewma_model_score * ewma_model_score', 0.5) }} / 0.4549)
             as ewma_spread
     from with_ewma_raw
-    where ewma_months >= 2 and mu >= {{ var('alert_persist_min_expected') }}
+    where is_persist_tested
     group by 1, 2
 ),
 
@@ -93,12 +98,8 @@ with_ewma as (
 tails as (
     select
         *,
-        -- the persistence rule looks at two months or more, and only at counts large
-        -- enough for an average of residual scores to be near normal (with an expected
-        -- count of 0.2 a month, one month of 2 cases would pass for a lasting shift)
         case
-            when ewma_months >= 2 and mu >= {{ var('alert_persist_min_expected') }}
-                then {{ normal_upper_tail('ewma_score') }}
+            when is_persist_tested then {{ normal_upper_tail('ewma_score') }}
             else 1.0
         end as p_persist
     from with_ewma
