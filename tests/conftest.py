@@ -7,6 +7,7 @@ that writes to it must copy it first (``copy_warehouse``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -180,8 +181,9 @@ def pipeline_run_record(pipeline_run: Path) -> RecordedRun:
         pytest.fail(f"{path} is missing: empty PINGAN_TEST_BUILT and run again")
     record = json.loads(path.read_text("utf-8"))
     summary = record["summary"]
-    for counted in ("files", "dbt_tests", "gx"):
-        summary[counted] = Counter(summary[counted])
+    for f in dataclasses.fields(RunSummary):  # JSON kept the Counters as dicts
+        if f.default_factory is Counter:
+            summary[f.name] = Counter(summary[f.name])
     return RecordedRun(
         progress=record["progress"],
         materialised={dg.AssetKey(key) for key in record["materialised"]},

@@ -75,7 +75,7 @@ def drifting(phase: int):
 DRIFTING = {("漂移区", f"漂移{k}街道"): (200000, drifting(k * 3 // 2)) for k in range(1, 7)}
 
 
-def cases(streets: dict = STREETS) -> list[dict]:
+def cases(streets: dict) -> list[dict]:
     rows = []
     for (district, street), (_, count) in streets.items():
         for i, month in enumerate(MONTHS):
