@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,22 +62,70 @@ def last_day(landing: Path) -> tuple[str, list[Path]]:
     return day, sorted(p for d, p in dated if d == day)
 
 
-def pingan_run(data_dir: Path, *args: str) -> tuple[float, str]:
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants, summed, from /proc.
+
+    Hand-written because psutil is not among our dependencies on Linux and /proc holds
+    everything needed: the parent of each process and its VmRSS.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+class PeakMemory(threading.Thread):
+    """Samples a process tree's resident memory twice a second; ``peak`` is the maximum."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.peak = max(self.peak, _tree_rss_bytes(self.pid))
+
+
+def pingan_run(data_dir: Path, *args: str) -> tuple[float, str, float]:
+    """Seconds, standard output and peak resident memory (GiB) of one ``pingan run``."""
     env = {**os.environ, "PINGAN_DATA_DIR": str(data_dir)}
     env.pop("PINGAN_DB", None)
     start = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run", *args],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    sampler = PeakMemory(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler.done.set()
+    sampler.join()
     seconds = time.perf_counter() - start
-    print(proc.stdout, end="")
+    print(stdout, end="")
     if proc.returncode != 0:
-        raise SystemExit(f"pingan run failed in {data_dir}:\n{proc.stderr[-2000:]}")
-    return seconds, proc.stdout
+        raise SystemExit(f"pingan run failed in {data_dir}:\n{stderr[-2000:]}")
+    return seconds, stdout, round(sampler.peak / 2**30, 2)
 
 
 def step_seconds(data_dir: Path) -> dict[str, float]:
@@ -118,7 +167,7 @@ def measure(scale: str, months: int) -> dict[str, Any]:
         shutil.move(p, target)
     landing_bytes = sum(p.stat().st_size for p in (data_dir / "landing").rglob("*") if p.is_file())
 
-    full_s, full_out = pingan_run(data_dir)
+    full_s, full_out, full_gib = pingan_run(data_dir)
     full_steps = step_seconds(data_dir)
 
     day_bytes = 0
@@ -127,9 +176,9 @@ def measure(scale: str, months: int) -> dict[str, Any]:
             target = data_dir / "landing" / p.relative_to(parked)
             day_bytes += p.stat().st_size
             shutil.move(p, target)
-    inc_s, inc_out = pingan_run(data_dir)
+    inc_s, inc_out, inc_gib = pingan_run(data_dir)
     inc_steps = step_seconds(data_dir)
-    refresh_s, _ = pingan_run(data_dir, "--full-refresh")
+    refresh_s, _, refresh_gib = pingan_run(data_dir, "--full-refresh")
     refresh_steps = step_seconds(data_dir)
 
     def ingest_total(steps: dict[str, float]) -> float:
@@ -143,6 +192,7 @@ def measure(scale: str, months: int) -> dict[str, Any]:
         "landing_mb": round(landing_bytes / 1e6, 1),
         "full_run": {
             "seconds": round(full_s, 1),
+            "peak_gib": full_gib,
             "files": _files_line(full_out),
             "ingest_seconds": ingest_total(full_steps),
             "steps": full_steps,
@@ -152,11 +202,16 @@ def measure(scale: str, months: int) -> dict[str, Any]:
             "new_files": len(held),
             "new_mb": round(day_bytes / 1e6, 2),
             "seconds": round(inc_s, 1),
+            "peak_gib": inc_gib,
             "files": _files_line(inc_out),
             "ingest_seconds": ingest_total(inc_steps),
             "steps": inc_steps,
         },
-        "full_refresh_run": {"seconds": round(refresh_s, 1), "steps": refresh_steps},
+        "full_refresh_run": {
+            "seconds": round(refresh_s, 1),
+            "peak_gib": refresh_gib,
+            "steps": refresh_steps,
+        },
     }
 
 

@@ -94,14 +94,19 @@ def dbt_section(r: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _peak(run: dict[str, Any]) -> str:
+    # the process tree's peak RSS, sampled by bench_run (rows from before it was kept: —)
+    return f"{run['peak_gib']:.2f}" if run.get("peak_gib") is not None else "—"
+
+
 def run_section(r: dict[str, Any]) -> list[str]:
     lines = [
         "**`pingan run` end to end** (`python -m benchmarks.bench_run`; each row dated, UTC, "
         "with the machine's load average; a shared machine inflates every step):",
         "",
         "| scale | measured (load) | full run s | of which ingest s | one more day: files | MB | run s | of which ingest s "
-        "| its dbt staging s | the same with --full-refresh s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| its dbt staging s | the same with --full-refresh s | peak memory GiB (full / one more day) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in r["runs"]:
         measured = run.get("measured_at", "2026-11-23 20:44")  # rows from before it was kept
@@ -113,7 +118,7 @@ def run_section(r: dict[str, Any]) -> list[str]:
             f"| {run['label']} | {measured} | {full['seconds']:.0f} | {full.get('ingest_seconds', 0):.1f} | "
             f"{inc.get('new_files', '-')} | {inc.get('new_mb', '-')} | {inc.get('seconds', float('nan')):.0f} | "
             f"{inc.get('ingest_seconds', float('nan')):.1f} | {inc.get('steps', {}).get('dbt_staging', '—')} | "
-            f"{refresh.get('dbt_staging', '—')} |"
+            f"{refresh.get('dbt_staging', '—')} | {_peak(full)} / {_peak(inc)} |"
         )
     return [*lines, ""]
 
