@@ -11,7 +11,8 @@
 --   negative_binomial: variance mu + alpha mu^2;
 --   binomial: variance n p0 (1 - p0) x phi.
 -- The baseline's own uncertainty (it rests on a few months) widens the prediction:
---   counts: alpha_eff = alpha + 1 / (events in the baseline) + alpha / (baseline months);
+--   counts: alpha_eff = alpha + 1 / (events in the baseline) + alpha / (baseline months)
+--     + the season factor's relative variance (season_poisson + alpha season_alpha_coef);
 --   binomial: n_eff = n / (phi + n / (trials in the baseline)).
 -- Tails (macros/alert_stats.sql): p_up = P(Y >= y), p_down = P(Y <= y) and the
 -- residual score (a signed, approximately standard-normal residual used by the
@@ -30,7 +31,22 @@ history as (
         count(*) as history_points,
         min(h.month_number) as history_first,
         sum(h.bad_count) as history_bad,
-        sum(h.season_factor) as history_season,
+        -- the same calendar month of an earlier year had its factor estimated partly
+        -- from the tested month itself: recomputed without it, so a high month cannot
+        -- lower its own baseline (the factor's level would absorb part of the rise)
+        sum(case
+            when h.count_model = 'negative_binomial'
+                and h.calendar_month = t.calendar_month
+                and h.unit_mean > 0
+                then {{ alert_own_season_weight('h.own_other_years_mean - h.unit_mean',
+                        'h.own_other_years_months - 1', 'h.season_noise_alpha') }}
+                    * (h.own_other_years_count - t.bad_count)
+                    / greatest(h.own_other_years_mean - h.unit_mean, 1e-9)
+                    + (1 - {{ alert_own_season_weight('h.own_other_years_mean - h.unit_mean',
+                        'h.own_other_years_months - 1', 'h.season_noise_alpha') }})
+                    * h.pooled_factor
+            else h.season_factor
+        end) as history_season,
         sum(h.trials) as history_trials,
         avg(h.raw_value) as history_mean_value
     from series as t
@@ -61,7 +77,21 @@ expected as (
         case
             when s.count_model = 'binomial'
                 then (h.history_bad + 0.5) / (h.history_trials + 1)
-        end as expected_share
+        end as expected_share,
+        -- the season factor's own uncertainty, relative (its variance / factor^2): its
+        -- own part (weight w, from the same month of M expected events over k other
+        -- years) varies as 1 / (M x factor) + alpha / k, relative
+        case
+            when s.count_model = 'negative_binomial' and s.own_season_weight > 0
+                then s.own_season_weight * s.own_season_weight
+                    / (s.own_other_years_mean * s.season_factor)
+            else 0.0
+        end as season_poisson,
+        case
+            when s.count_model = 'negative_binomial' and s.own_season_weight > 0
+                then s.own_season_weight * s.own_season_weight / s.own_other_years_months
+            else 0.0
+        end as season_alpha_coef
     from series as s
     left join history as h
         on s.region_key = h.region_key
@@ -100,11 +130,12 @@ dispersion as (
             case when r.count_model = 'negative_binomial' then
                 (r.bad_count - r.expected_count) * (r.bad_count - r.expected_count)
                 - r.expected_count
-                - r.expected_count * r.expected_count / (r.history_bad + 0.5)
+                - r.expected_count * r.expected_count
+                    * (1.0 / (r.history_bad + 0.5) + r.season_poisson)
             end
         ) / nullif(sum(
             case when r.count_model = 'negative_binomial'
-                then r.expected_count * r.expected_count end
+                then r.expected_count * r.expected_count * (1 + r.season_alpha_coef) end
         ), 0)) as alpha,
         greatest(1.0, sum(
             case when r.count_model = 'binomial' then
@@ -133,8 +164,9 @@ widened as (
         case
             when e.count_model = 'negative_binomial'
                 then coalesce(d.alpha, 0)
+                    * (1 + 1.0 / e.history_points + e.season_alpha_coef)
                     + 1.0 / (e.history_bad + 0.5)
-                    + coalesce(d.alpha, 0) / e.history_points
+                    + e.season_poisson
         end as alpha_effective,
         case
             when e.count_model = 'binomial'

@@ -11,8 +11,11 @@
 --   pooled: over the level's other units and every year in the data, shrunk towards
 --     1 by var alert_season_prior_events;
 --   own: the unit's same calendar month in other years, where history allows, weighed
---     against the pooled factor by its events (the pooled one counts as
---     var alert_season_pooled_weight events), so a unit with a peak of its own keeps it.
+--     against the pooled factor by what it says (its expected events, capped by the
+--     year-to-year overdispersion; the pooled one counts as var alert_season_pooled_weight
+--     events), so a unit with a peak of its own keeps it.
+-- The parts of the factor are kept, so the baseline can leave a tested month out of its
+-- history months' factors and widen the prediction by the factor's own uncertainty.
 with
 
 values_ as (
@@ -107,13 +110,35 @@ calendar as (
 
 own_calendar as (
     select
+        region_level,
         region_key,
         indicator_code,
         calendar_month,
         sum(bad_count) as own_count,
+        sum(bad_count * bad_count) as own_square,
         count(*) as own_months
     from with_means
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
+),
+
+-- How much a unit's month varies beyond Poisson from one year to the next (the same
+-- unit and calendar month, so neither the unit's level nor its own seasonality enters):
+-- the overdispersion alpha of variance mu + alpha mu^2 by the method of moments over the
+-- level's units, from the calendar months seen in two years or more. With a gamma noise
+-- of 25% a month, one earlier July says as much as about 16 events, however many
+-- hundreds it counted: the own factor is weighed by that, not by its events.
+year_to_year as (
+    select
+        region_level,
+        indicator_code,
+        greatest(0.0, coalesce(sum(
+            own_square - own_count * own_count / own_months
+            - (own_months - 1) * own_count / own_months
+        ) / nullif(sum((own_months - 1) * power(own_count / own_months, 2)), 0), 0.0))
+            as season_noise_alpha
+    from own_calendar
+    where own_months >= 2
+    group by 1, 2
 ),
 
 factors as (
@@ -121,6 +146,8 @@ factors as (
         w.*,
         (o.own_count - w.bad_count) as own_other_years_count,
         (o.own_months - 1) * w.unit_mean as own_other_years_mean,
+        o.own_months - 1 as own_other_years_months,
+        coalesce(n.season_noise_alpha, 0.0) as season_noise_alpha,
         (c.calendar_count - o.own_count + {{ var('alert_season_prior_events') }})
             / (c.calendar_mean - o.own_months * w.unit_mean
                 + {{ var('alert_season_prior_events') }}) as pooled_factor
@@ -133,20 +160,30 @@ factors as (
         on w.region_key = o.region_key
         and w.indicator_code = o.indicator_code
         and w.calendar_month = o.calendar_month
+    left join year_to_year as n
+        on w.region_level = n.region_level
+        and w.indicator_code = n.indicator_code
+),
+
+weighed as (
+    select
+        *,
+        {{ alert_own_season_weight('own_other_years_mean', 'own_other_years_months',
+            'season_noise_alpha') }} as own_season_weight
+    from factors
 ),
 
 final as (
     select
         *,
         case
-            when count_model = 'negative_binomial' and unit_mean > 0
-                then (own_other_years_count
-                    + {{ var('alert_season_pooled_weight') }} * pooled_factor)
-                    / (own_other_years_mean + {{ var('alert_season_pooled_weight') }})
+            when count_model = 'negative_binomial' and own_season_weight > 0
+                then own_season_weight * own_other_years_count / own_other_years_mean
+                    + (1 - own_season_weight) * pooled_factor
             when count_model = 'negative_binomial' then pooled_factor
             else 1.0
         end as season_factor
-    from factors
+    from weighed
 )
 
 select * from final
