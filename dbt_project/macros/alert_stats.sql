@@ -70,16 +70,16 @@
 {#-
     The weight of a unit's own seasonal factor (its same calendar month in other years:
     ``mean_events`` expected events over ``months`` months) against the level's pooled
-    factor, which counts as var alert_season_pooled_weight events. What the own months say
-    is their events, capped by the year-to-year overdispersion ``alpha`` (the relative
-    variance of their sum is 1 / events + alpha / months): 0 where there are none.
+    factor, which counts as ``pooled_events`` events. What the own months say is their
+    events, capped by the year-to-year overdispersion ``alpha`` (the relative variance of
+    their sum is 1 / events + alpha / months): 0 where there are none.
 -#}
-{% macro alert_own_season_weight(mean_events, months, alpha) -%}
+{% macro alert_own_season_weight(mean_events, months, alpha, pooled_events) -%}
     case
         when ({{ months }}) > 0 and ({{ mean_events }}) > 0 then
             (1.0 / (1.0 / ({{ mean_events }}) + ({{ alpha }}) / ({{ months }})))
             / (1.0 / (1.0 / ({{ mean_events }}) + ({{ alpha }}) / ({{ months }}))
-                + {{ var('alert_season_pooled_weight') }})
+                + ({{ pooled_events }}))
         else 0.0
     end
 {%- endmacro %}

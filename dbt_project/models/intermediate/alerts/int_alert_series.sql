@@ -11,9 +11,11 @@
 --   pooled: over the level's other units and every year in the data, shrunk towards
 --     1 by var alert_season_prior_events;
 --   own: the unit's same calendar month in other years, where history allows, weighed
---     against the pooled factor by what it says (its expected events, capped by the
---     year-to-year overdispersion; the pooled one counts as var alert_season_pooled_weight
---     events), so a unit with a peak of its own keeps it.
+--     against the pooled factor by what each says: the own one its expected events,
+--     capped by the year-to-year overdispersion; the pooled one as many events as the
+--     unit's season agrees with the level's (season_spread below). A unit with a peak of
+--     its own, repeated year after year, keeps it; a noisy earlier year does not pass for
+--     the unit's season.
 -- The parts of the factor are kept, so the baseline can leave a tested month out of its
 -- history months' factors and widen the prediction by the factor's own uncertainty.
 with
@@ -165,12 +167,58 @@ factors as (
         and w.indicator_code = n.indicator_code
 ),
 
+-- How far a unit's own season strays from the level's (the pooled factor), told apart from
+-- noise by whether it repeats: the relative gap d = count / (unit mean x pooled factor) - 1
+-- of one year times that of another year of the same calendar month. Noise is independent
+-- across years, so those products average to 0, and a season of the unit's own (a beach
+-- town's summer) makes them the square of its gap: their mean over the unit's calendar
+-- months seen in two years or more is the unit's own seasonal spread^2 (a one-off swing in
+-- one year is noise to this). The pooled factor weighs as 1 / spread^2 events: where the
+-- unit keeps the level's season, a noisy earlier year does not pass for its own; the
+-- spread is taken to be at least var alert_season_spread_min.
+gaps as (
+    select
+        region_key,
+        indicator_code,
+        calendar_month,
+        sum(bad_count / (unit_mean * pooled_factor) - 1) as gap_sum,
+        sum(power(bad_count / (unit_mean * pooled_factor) - 1, 2)) as gap_square,
+        count(*) as gap_years
+    from factors
+    where count_model = 'negative_binomial' and unit_mean > 0 and pooled_factor > 0
+    group by 1, 2, 3
+),
+
+season_spread as (
+    select
+        region_key,
+        indicator_code,
+        sum((gap_sum * gap_sum - gap_square) / 2) / sum(gap_years * (gap_years - 1) / 2)
+            as own_season_spread_sq
+    from gaps
+    where gap_years >= 2
+    group by 1, 2
+),
+
 weighed as (
+    select
+        f.*,
+        1.0 / greatest(
+            power({{ var('alert_season_spread_min') }}, 2),
+            coalesce(p.own_season_spread_sq, 0.0)
+        ) as season_pooled_events
+    from factors as f
+    left join season_spread as p
+        on f.region_key = p.region_key
+        and f.indicator_code = p.indicator_code
+),
+
+weights as (
     select
         *,
         {{ alert_own_season_weight('own_other_years_mean', 'own_other_years_months',
-            'season_noise_alpha') }} as own_season_weight
-    from factors
+            'season_noise_alpha', 'season_pooled_events') }} as own_season_weight
+    from weighed
 ),
 
 final as (
@@ -183,7 +231,7 @@ final as (
             when count_model = 'negative_binomial' then pooled_factor
             else 1.0
         end as season_factor
-    from weighed
+    from weights
 )
 
 select * from final
