@@ -183,6 +183,9 @@ gaps as (
         calendar_month,
         sum(bad_count / (unit_mean * pooled_factor) - 1) as gap_sum,
         sum(power(bad_count / (unit_mean * pooled_factor) - 1, 2)) as gap_square,
+        -- the noise variance of each gap (Poisson and year-to-year overdispersion)
+        sum(1.0 / (unit_mean * pooled_factor) + season_noise_alpha) as noise_sum,
+        sum(power(1.0 / (unit_mean * pooled_factor) + season_noise_alpha, 2)) as noise_square,
         count(*) as gap_years
     from factors
     where count_model = 'negative_binomial' and unit_mean > 0 and pooled_factor > 0
@@ -194,7 +197,11 @@ season_spread as (
         region_key,
         indicator_code,
         sum((gap_sum * gap_sum - gap_square) / 2) / sum(gap_years * (gap_years - 1) / 2)
-            as own_season_spread_sq
+            as spread_sq_estimate,
+        -- its standard error where the unit has no season of its own (a product of two
+        -- independent noises has the product of their variances)
+        sqrt(sum((noise_sum * noise_sum - noise_square) / 2))
+            / sum(gap_years * (gap_years - 1) / 2) as spread_sq_error
     from gaps
     where gap_years >= 2
     group by 1, 2
@@ -203,9 +210,14 @@ season_spread as (
 weighed as (
     select
         f.*,
+        -- counted only as far as it stands out of its own noise: a few small counts
+        -- a year apart agree by chance often enough
         1.0 / greatest(
             power({{ var('alert_season_spread_min') }}, 2),
-            coalesce(p.own_season_spread_sq, 0.0)
+            coalesce(
+                p.spread_sq_estimate - {{ var('alert_season_spread_z') }} * p.spread_sq_error,
+                0.0
+            )
         ) as season_pooled_events
     from factors as f
     left join season_spread as p

@@ -8,10 +8,11 @@
 --     that a lasting step of moderate months adds up;
 -- and one on the improving side: p_down = P(Y <= y) (单月明显好转).
 -- p_value: worsening: the smaller of the two worsening rules, Bonferroni x2; improving:
--- p_down. q_value: Benjamini-Hochberg over every test of the month (all levels and
--- indicators), the worsening and the improving side each a family of its own: the
--- expected share of false alarms among a month's worsening alerts is at most
--- var alert_fdr_q (and likewise among its improving ones). An alert also needs a
+-- p_down. q_value: Benjamini-Hochberg over the tests of the month at one level (the
+-- districts, or the streets: a district is judged among the few districts, not drowned
+-- in ten times as many street tests), the worsening and the improving side each a family
+-- of its own: the expected share of false alarms among a month's worsening alerts of a
+-- level is at most var alert_fdr_q (and likewise among its improving ones). An alert also needs a
 -- material move: at least min_relative_change and min_excess_count (seed
 -- alert_models) beyond the expected value.
 with
@@ -116,11 +117,15 @@ sides as (
 ranked as (
     select
         *,
-        row_number() over (partition by month_number order by p_worse, region_key, indicator_code)
-            as worse_rank,
-        row_number() over (partition by month_number order by p_down, region_key, indicator_code)
-            as better_rank,
-        count(*) over (partition by month_number) as month_tests
+        row_number() over (
+            partition by month_number, region_level
+            order by p_worse, region_key, indicator_code
+        ) as worse_rank,
+        row_number() over (
+            partition by month_number, region_level
+            order by p_down, region_key, indicator_code
+        ) as better_rank,
+        count(*) over (partition by month_number, region_level) as month_tests
     from sides
 ),
 
@@ -129,12 +134,12 @@ adjusted as (
     select
         *,
         least(1.0, min(p_worse * month_tests / worse_rank) over (
-            partition by month_number
+            partition by month_number, region_level
             order by worse_rank desc
             rows between unbounded preceding and current row
         )) as q_worse,
         least(1.0, min(p_down * month_tests / better_rank) over (
-            partition by month_number
+            partition by month_number, region_level
             order by better_rank desc
             rows between unbounded preceding and current row
         )) as q_better
