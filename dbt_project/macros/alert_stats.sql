@@ -83,3 +83,17 @@
         else 0.0
     end
 {%- endmacro %}
+
+{#-
+    A unit's seasonal factor: its own factor (``own_count`` events of the same calendar
+    month in other years, against ``own_mean_events`` expected) with weight ``weight``,
+    the level's ``pooled_factor`` with the rest; the pooled factor alone at weight 0.
+-#}
+{% macro alert_season_blend(weight, own_count, own_mean_events, pooled_factor) -%}
+    case
+        when ({{ weight }}) > 0
+            then ({{ weight }}) * ({{ own_count }}) / ({{ own_mean_events }})
+                + (1 - ({{ weight }})) * ({{ pooled_factor }})
+        else {{ pooled_factor }}
+    end
+{%- endmacro %}

@@ -38,15 +38,14 @@ history as (
             when h.count_model = 'negative_binomial'
                 and h.calendar_month = t.calendar_month
                 and h.unit_mean > 0
-                then {{ alert_own_season_weight('h.own_other_years_mean - h.unit_mean',
+                then {{ alert_season_blend(
+                    alert_own_season_weight('h.own_other_years_mean - h.unit_mean',
                         'h.own_other_years_months - 1', 'h.season_noise_alpha',
-                        'h.season_pooled_events') }}
-                    * (h.own_other_years_count - t.bad_count)
-                    / greatest(h.own_other_years_mean - h.unit_mean, 1e-9)
-                    + (1 - {{ alert_own_season_weight('h.own_other_years_mean - h.unit_mean',
-                        'h.own_other_years_months - 1', 'h.season_noise_alpha',
-                        'h.season_pooled_events') }})
-                    * h.pooled_factor
+                        'h.season_pooled_events'),
+                    'h.own_other_years_count - t.bad_count',
+                    'h.own_other_years_mean - h.unit_mean',
+                    'h.pooled_factor'
+                ) }}
             else h.season_factor
         end) as history_season,
         sum(h.trials) as history_trials,

@@ -237,10 +237,9 @@ final as (
     select
         *,
         case
-            when count_model = 'negative_binomial' and own_season_weight > 0
-                then own_season_weight * own_other_years_count / own_other_years_mean
-                    + (1 - own_season_weight) * pooled_factor
-            when count_model = 'negative_binomial' then pooled_factor
+            when count_model = 'negative_binomial'
+                then {{ alert_season_blend('own_season_weight', 'own_other_years_count',
+                    'own_other_years_mean', 'pooled_factor') }}
             else 1.0
         end as season_factor
     from weights

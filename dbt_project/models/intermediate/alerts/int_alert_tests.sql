@@ -12,8 +12,8 @@
 -- districts, or the streets: a district is judged among the few districts, not drowned
 -- in ten times as many street tests), the worsening and the improving side each a family
 -- of its own: the expected share of false alarms among a month's worsening alerts of a
--- level is at most var alert_fdr_q (and likewise among its improving ones). An alert also needs a
--- material move: at least min_relative_change and min_excess_count (seed
+-- level is at most var alert_fdr_q (and likewise among its improving ones). An alert
+-- also needs a material move: at least min_relative_change and min_excess_count (seed
 -- alert_models) beyond the expected value.
 with
 
