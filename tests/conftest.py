@@ -40,8 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with a slow test first, otherwise in collection order; among the slow files,
-    the first that needs the shared pipeline run, then those that do not, then the rest.
+    """Files with a slow test first, otherwise in collection order.
 
     ``make test`` runs pytest-xdist with ``--dist loadfile``, which hands whole files to
     the workers in collection order: a long file collected late (tests/orchestration/
@@ -51,29 +50,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     fill the gaps. A file's items stay together, so module fixtures are built once.
     xdist keeps this order only with ``--no-loadscope-reorder`` (the Makefile passes it);
     by default it hands out the files with the most tests first.
-
-    xdist gives each worker the next two files at the start (files 1 and 3 to the first,
-    2 and 4 to the second). While the first worker builds the shared ``pipeline_run``
-    (about two minutes), a second worker handed another file that needs it would wait
-    on its lock doing nothing: the files that build their own warehouse keep it busy.
     """
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    shared = [f for f in _files_in_order(items) if f in slow_files and _needs_run(items, f)]
-    own = [f for f in _files_in_order(items) if f in slow_files and f not in shared]
-    rank = {f: i for i, f in enumerate(shared[:1] + own + shared[1:])}
-    # stable: collection order kept within a file and among the files that are not slow
-    items.sort(key=lambda item: rank.get(item.path, len(rank)))
-
-
-def _files_in_order(items: list[pytest.Item]) -> list[Path]:
-    return list(dict.fromkeys(item.path for item in items))
-
-
-def _needs_run(items: list[pytest.Item], path: Path) -> bool:
-    """Whether any test of the file uses the shared pipeline run (fixture closure)."""
-    return any(
-        "pipeline_run" in getattr(item, "fixturenames", ()) for item in items if item.path == path
-    )
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: order kept within
 
 
 def settings_for(data_dir: Path, warehouse: Path | None = None) -> Settings:
