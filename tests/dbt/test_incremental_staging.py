@@ -1,19 +1,23 @@
-"""Incremental staging equals a full refresh after every kind of delivery.
+"""Incremental models equal a full refresh after every kind of delivery.
 
 The staging models of entities whose key columns are all required are incremental
 (macros/staging.sql, ingest/dbt_sources.py): a build ranks again only the keys with a
-raw row delivered since the model's high-water mark. Starting from the session's built
-warehouse, hotline exports are delivered through the real ingest, one at a time, and
-staging is built incrementally after each; a copy of that warehouse is then rebuilt with
-``--full-refresh`` and every staging table is compared with it (``EXCEPT ALL`` both
-ways). The deliveries are what a command centre receives: a correction that moves a
-ticket to another district and month, an older version delivered late and on an earlier
-day's file (it must not win), a version tying the current one (the later delivery wins),
-a new ticket, and the same bytes delivered again under another name. Last, a table
-built before its contract gained a column is refused with what to run.
+raw row delivered since the model's high-water mark. The address standardisation
+(int_addresses) is incremental too: it parses only addresses it has not parsed under the
+current code and region reference, and drops those no record names any more. Starting
+from the session's built warehouse, exports are delivered through the real ingest, one at
+a time, and those models are built incrementally after each; a copy of that warehouse is
+then rebuilt with ``--full-refresh`` and every table compared with it (``EXCEPT ALL``
+both ways). The deliveries are what a command centre receives: a correction that moves a
+ticket to another district, month and address (its old address named by no record any
+more), an older version delivered late and on an earlier day's file (it must not win), a
+version tying the current one (the later delivery wins), a new ticket, the same bytes
+delivered again under another name, and a population reference naming a street that was
+unknown, which changes how the moved ticket's address parses. Last, a table built before
+its contract gained a column is refused with what to run.
 
-Everything after staging is a table rebuilt from staging, so equal staging means equal
-marts; when models after staging become incremental, this comparison extends to them.
+Everything after these models is a table rebuilt from them, so equal tables here mean
+equal marts; when more models become incremental, this comparison extends to them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ pytestmark = pytest.mark.slow
 
 TICKETS = entity("hotline_tickets")
 STAGED = f"staging.{staging_model_name(TICKETS)}"
+ADDRESSES = "int_addresses"
+# staging, and the address standardisation with what it reads (rebuilt as tables)
+INCREMENTAL_SELECT = f"{STAGING_SELECT} +{ADDRESSES}"
+NEW_STREET = "增量测试街道"  # named by no reference until the population export below
 # columns a delivery cannot carry back (personal data is stored only as pseudonyms)
 PERSONAL = {c.canonical for c in TICKETS.columns if c.kind in ("name", "phone", "id_number")}
 COLUMNS = [c for c in TICKETS.columns if c.canonical not in PERSONAL]
@@ -70,25 +78,29 @@ def _cell(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
 
 
-def _staging_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _compared_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every staging table and the address standardisation, as schema.table."""
     return [
-        r[0]
+        f"{r[0]}.{r[1]}"
         for r in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'staging' "
-            "and database_name = current_database() order by 1"
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database() "
+            "and (schema_name = 'staging' or (schema_name = 'intermediate' and table_name = ?)) "
+            "order by 1, 2",
+            [ADDRESSES],
         ).fetchall()
     ]
 
 
 def _differences(incremental: Settings, full: Settings) -> dict[str, tuple[int, int]]:
-    """Per staging table: rows only in the incremental build, rows only in the full one."""
+    """Per table compared: rows only in the incremental build, rows only in the full one."""
     con = duckdb.connect(str(incremental.warehouse), read_only=True)
     try:
         con.execute(f"attach '{full.warehouse}' as full_refresh (read_only)")
         out = {}
-        for table in _staging_tables(con):
-            a = f"staging.{table}"
-            b = f"full_refresh.staging.{table}"
+        for table in _compared_tables(con):
+            a = table
+            b = f"full_refresh.{table}"
             only_inc = con.execute(
                 f"select count(*) from (from {a} except all from {b})"
             ).fetchone()
@@ -101,10 +113,31 @@ def _differences(incremental: Settings, full: Settings) -> dict[str, tuple[int, 
         con.close()
 
 
-def _last_statement(settings: Settings) -> str:
-    """The SQL dbt last ran for the hotline staging model (target/run)."""
-    [path] = (target_dir(settings) / "run").rglob(f"{staging_model_name(TICKETS)}.sql")
+def _last_statement(settings: Settings, model: str) -> str:
+    """The SQL dbt last ran for a model (target/run)."""
+    [path] = (target_dir(settings) / "run").rglob(f"{model}.sql")
     return path.read_text(encoding="utf-8").lower()
+
+
+def _write_population(path: Path, district: str, street: str) -> Path:
+    """A statistics-bureau population export of one street (CSV, the contract's headers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["年份", "所属区县", "所属街道", "常住人口"])
+        out.writerow([2026, district, street, 12000])
+    return path
+
+
+def _parsed_street(settings: Settings, address_norm: str) -> tuple[str | None] | None:
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return con.execute(
+            f"select address_street from intermediate.{ADDRESSES} where address_norm = ?",
+            [address_norm],
+        ).fetchone()
+    finally:
+        con.close()
 
 
 def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
@@ -116,13 +149,28 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
     full.data_dir.mkdir()
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
+        usable = (
+            f"from {STAGED} where updated_at is not null "
+            "and received_at is not null and district is not null"
+        )
+        # the ticket to move names an address that no other record and no house names
+        [(moved, moved_address)] = con.execute(
+            f"select ticket_id, address_norm {usable} and address_norm in ("
+            "  select address_norm from intermediate.int_address_records"
+            "  group by 1 having count(*) = 1"
+            ") and address_norm not in ("
+            "  select address_norm from staging.stg_rental__houses where address_norm is not null"
+            ") order by ticket_id limit 1"
+        ).fetchall()
         ids = [
-            r[0]
-            for r in con.execute(
-                f"select ticket_id from {STAGED} where updated_at is not null "
-                "and received_at is not null and district is not null "
-                "order by ticket_id limit 4"
-            ).fetchall()
+            moved,
+            *(
+                r[0]
+                for r in con.execute(
+                    f"select ticket_id {usable} and ticket_id <> ? order by ticket_id limit 3",
+                    [moved],
+                ).fetchall()
+            ),
         ]
         before = _staged(con, ids)
         other = con.execute(
@@ -132,13 +180,14 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
     finally:
         con.close()
     assert len(ids) == 4 and other is not None
-    moved, late, tied, _ = ids
+    _, late, tied, _ = ids
     landing = tmp_path / "landing"
 
-    correction = dict(before[moved])  # another district and 40 days earlier
+    correction = dict(before[moved])  # another district, address and 40 days earlier
     correction.update(
         district=other[0],
         street=other[1],
+        address=f"{other[0]}{NEW_STREET}人民路88号3幢201室",
         received_at=before[moved]["received_at"] - timedelta(days=40),
         updated_at=before[moved]["updated_at"] + timedelta(days=1),
     )
@@ -154,7 +203,9 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
         updated_at=before[late]["updated_at"] + timedelta(days=2),
     )
     new = dict(before[moved])
-    new.update(ticket_id=f"{moved}X", updated_at=before[moved]["updated_at"])
+    new.update(
+        ticket_id=f"{moved}X", address=correction["address"], updated_at=before[moved]["updated_at"]
+    )
 
     first = _write_export(landing / "12345_工单_20261105.csv", [correction, new])
     deliveries = [
@@ -162,23 +213,38 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
         _write_export(landing / "12345_工单_20261102.csv", [older, tie]),  # an earlier day, late
         shutil.copyfile(first, landing / "副本-12345_工单_20261105.csv"),  # the same bytes again
         _write_export(landing / "12345_工单_20261106.csv", [late_month]),
+        _write_population(landing / "参考_常住人口_2026.csv", other[0], NEW_STREET),
     ]
     statuses = []
+    streets = []  # the moved ticket's address as parsed after each delivery
     for path in deliveries:
         [result] = ingest_paths([path], settings)
         statuses.append(result.status)
-        assert dbt_build(settings, select=STAGING_SELECT).success
-        assert "delete from" in _last_statement(settings)  # built incrementally
+        assert dbt_build(settings, select=INCREMENTAL_SELECT).success
+        for model in (staging_model_name(TICKETS), ADDRESSES):
+            assert "delete from" in _last_statement(settings, model)  # built incrementally
 
         shutil.copyfile(settings.warehouse, full.warehouse)
-        assert dbt_build(full, select=STAGING_SELECT, full_refresh=True).success
-        assert "delete from" not in _last_statement(full)  # rebuilt from all of raw
+        assert dbt_build(full, select=INCREMENTAL_SELECT, full_refresh=True).success
+        for model in (staging_model_name(TICKETS), ADDRESSES):
+            assert "delete from" not in _last_statement(full, model)  # rebuilt from all of raw
         differences = _differences(settings, full)
-        assert differences, "no staging table compared"
+        assert f"intermediate.{ADDRESSES}" in differences and len(differences) > 1
         differing = {t: d for t, d in differences.items() if d != (0, 0)}
         assert not differing, f"after {path.name}: (only incremental, only full) {differing}"
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            [(moved_norm,)] = con.execute(
+                f"select address_norm from {STAGED} where ticket_id = ?", [moved]
+            ).fetchall()
+        finally:
+            con.close()
+        streets.append(_parsed_street(settings, moved_norm))
 
-    assert statuses == [LOADED, LOADED, DUPLICATE, LOADED]
+    assert statuses == [LOADED, LOADED, DUPLICATE, LOADED, LOADED]
+    # parsed without the street until the reference named it, then parsed again
+    assert streets[:4] == [(None,)] * 4 and streets[4] == (NEW_STREET,)
+    assert _parsed_street(settings, moved_address) is None  # named by no record any more
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         after = _staged(con, [*ids, new["ticket_id"]])

@@ -3,6 +3,27 @@
 -- first) and the remaining core; the core parsed into road, number, building and room,
 -- which make the address key (compound names and other noise dropped); and the digit
 -- signature of the key, used to block fuzzy matching (typos rarely touch the numbers).
+--
+-- Incremental: an address's parse depends only on its text, this model's code and the
+-- region reference's (district, street) names, so a daily build parses only the addresses
+-- it has not parsed under the current code and reference (parse_fingerprint, a hash of
+-- both: macros/addresses.sql). A delivery that changes the reference, or a change to
+-- this file, changes the fingerprint, and every address is parsed again (so does an older
+-- table without the column: its rows get NULL). Addresses that no record or house names
+-- any more (a correction moved the record) are deleted after the build, so the table
+-- equals a full refresh.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='address_norm',
+    on_schema_change='append_new_columns',
+    post_hook="{{ delete_unnamed_addresses() }}"
+) }}
+{#- a table built before parse_fingerprint existed is parsed again whole -#}
+{%- set parsed_before = is_incremental() and execute and 'parse_fingerprint' in (
+    adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+) %}
+
 with
 
 records as (
@@ -17,14 +38,28 @@ streets as (
     select * from {{ ref('int_streets') }}
 ),
 
+fingerprint as (
+    select {{ address_parse_fingerprint('streets') }} as parse_fingerprint
+    from streets
+),
+
 addresses as (
-    select distinct address_norm
+    select distinct all_addresses.address_norm
     from (
         select address_norm from records
         union all
         select nullif(trim(address_norm), '') from houses
     ) as all_addresses
-    where address_norm is not null
+    where all_addresses.address_norm is not null
+    {%- if parsed_before %}
+        -- parsed before by this code under this region reference: kept as it is
+        and not exists (
+            select 1
+            from {{ this }} as parsed
+            where parsed.address_norm = all_addresses.address_norm
+                and parsed.parse_fingerprint = (select parse_fingerprint from fingerprint)
+        )
+    {%- endif %}
 ),
 
 districts as (
@@ -124,7 +159,8 @@ final as (
         trim(
             {{ regex_replace_all('address_key', '[^0-9]+', '-') }},
             '-'
-        ) as digit_signature
+        ) as digit_signature,
+        (select parse_fingerprint from fingerprint) as parse_fingerprint
     from keyed
 )
 
