@@ -4,7 +4,9 @@ The staging models of entities whose key columns are all required are incrementa
 (macros/staging.sql, ingest/dbt_sources.py): a build ranks again only the keys with a
 raw row delivered since the model's high-water mark. The address standardisation
 (int_addresses) is incremental too: it parses only addresses it has not parsed under the
-current code and region reference, and drops those no record names any more. Starting
+current code and region reference, and drops those no record names any more; and so is
+the hotline fact, which replaces the tickets delivered since its high-water mark and
+those whose address link changed. Starting
 from the session's built warehouse, exports are delivered through the real ingest, one at
 a time, and those models are built incrementally after each; a copy of that warehouse is
 then rebuilt with ``--full-refresh`` and every table compared with it (``EXCEPT ALL``
@@ -12,9 +14,11 @@ both ways). The deliveries are what a command centre receives: a correction that
 ticket to another district, month and address (its old address named by no record any
 more), an older version delivered late and on an earlier day's file (it must not win), a
 version tying the current one (the later delivery wins), a new ticket, the same bytes
-delivered again under another name, and a population reference naming a street that was
-unknown, which changes how the moved ticket's address parses. Last, a table built before
-its contract gained a column is refused with what to run.
+delivered again under another name, a population reference naming a street that was
+unknown, which changes how the moved ticket's address parses, and a house registered at
+the address of a ticket no dwelling was linked to (the ticket is not delivered again, its
+fact row must change). Last, a table built before its contract gained a column is
+refused with what to run.
 
 Everything after these models is a table rebuilt from them, so equal tables here mean
 equal marts; when more models become incremental, this comparison extends to them.
@@ -44,8 +48,11 @@ pytestmark = pytest.mark.slow
 TICKETS = entity("hotline_tickets")
 STAGED = f"staging.{staging_model_name(TICKETS)}"
 ADDRESSES = "int_addresses"
-# staging, and the address standardisation with what it reads (rebuilt as tables)
-INCREMENTAL_SELECT = f"{STAGING_SELECT} +{ADDRESSES}"
+FACT = "fct_hotline_tickets"
+# staging, the address standardisation and the hotline fact, with what they read and the
+# dimensions the fact's relationship tests look up (a house delivered must be in both)
+INCREMENTAL_SELECT = f"{STAGING_SELECT} +{ADDRESSES} +{FACT} dim_dwelling dim_region"
+INCREMENTAL = (staging_model_name(TICKETS), ADDRESSES, FACT)
 NEW_STREET = "增量测试街道"  # named by no reference until the population export below
 # columns a delivery cannot carry back (personal data is stored only as pseudonyms)
 PERSONAL = {c.canonical for c in TICKETS.columns if c.kind in ("name", "phone", "id_number")}
@@ -79,15 +86,16 @@ def _cell(value: Any) -> str:
 
 
 def _compared_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every staging table and the address standardisation, as schema.table."""
+    """Every staging table, the address standardisation and the fact, as schema.table."""
     return [
         f"{r[0]}.{r[1]}"
         for r in con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            "where database_name = current_database() "
-            "and (schema_name = 'staging' or (schema_name = 'intermediate' and table_name = ?)) "
+            "where database_name = current_database() and (schema_name = 'staging' "
+            "or (schema_name = 'intermediate' and table_name = ?) "
+            "or (schema_name = 'marts' and table_name = ?)) "
             "order by 1, 2",
-            [ADDRESSES],
+            [ADDRESSES, FACT],
         ).fetchall()
     ]
 
@@ -127,6 +135,27 @@ def _write_population(path: Path, district: str, street: str) -> Path:
         out.writerow(["年份", "所属区县", "所属街道", "常住人口"])
         out.writerow([2026, district, street, 12000])
     return path
+
+
+def _write_house(path: Path, house_id: str, address: str, district: str) -> Path:
+    """A rental-registry export of one house (CSV; the optional columns left out)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["房屋编号", "房屋地址", "所属区县", "更新时间"])
+        out.writerow([house_id, address, district, "2026-11-07 09:00:00"])
+    return path
+
+
+def _link(settings: Settings, ticket_id: str) -> tuple[str | None, str]:
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        [row] = con.execute(
+            f"select house_id, link_method from marts.{FACT} where ticket_id = ?", [ticket_id]
+        ).fetchall()
+        return row
+    finally:
+        con.close()
 
 
 def _parsed_street(settings: Settings, address_norm: str) -> tuple[str | None] | None:
@@ -172,6 +201,16 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
                 ).fetchall()
             ),
         ]
+        # a ticket linked to no dwelling whose address parses whole: a house registered
+        # there later links it without the ticket being delivered again
+        [(unlinked,)] = con.execute(
+            f"select f.ticket_id from marts.{FACT} as f "
+            f"inner join intermediate.{ADDRESSES} as a on f.address_norm = a.address_norm "
+            "where f.link_method = 'none' and f.district is not null and a.room is not null "
+            "and f.ticket_id not in (?, ?, ?, ?) order by f.ticket_id limit 1",
+            ids,
+        ).fetchall()
+        ids[3] = unlinked
         before = _staged(con, ids)
         other = con.execute(
             f"select district, street from {STAGED} where district <> ? limit 1",
@@ -214,6 +253,12 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
         shutil.copyfile(first, landing / "副本-12345_工单_20261105.csv"),  # the same bytes again
         _write_export(landing / "12345_工单_20261106.csv", [late_month]),
         _write_population(landing / "参考_常住人口_2026.csv", other[0], NEW_STREET),
+        _write_house(
+            landing / "出租房屋登记_20261107.csv",
+            "HZENG0001",
+            before[unlinked]["address"],
+            before[unlinked]["district"],
+        ),
     ]
     statuses = []
     streets = []  # the moved ticket's address as parsed after each delivery
@@ -221,15 +266,16 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
         [result] = ingest_paths([path], settings)
         statuses.append(result.status)
         assert dbt_build(settings, select=INCREMENTAL_SELECT).success
-        for model in (staging_model_name(TICKETS), ADDRESSES):
+        for model in INCREMENTAL:
             assert "delete from" in _last_statement(settings, model)  # built incrementally
 
         shutil.copyfile(settings.warehouse, full.warehouse)
         assert dbt_build(full, select=INCREMENTAL_SELECT, full_refresh=True).success
-        for model in (staging_model_name(TICKETS), ADDRESSES):
+        for model in INCREMENTAL:
             assert "delete from" not in _last_statement(full, model)  # rebuilt from all of raw
         differences = _differences(settings, full)
-        assert f"intermediate.{ADDRESSES}" in differences and len(differences) > 1
+        assert {f"intermediate.{ADDRESSES}", f"marts.{FACT}"} <= set(differences)
+        assert len(differences) > 2
         differing = {t: d for t, d in differences.items() if d != (0, 0)}
         assert not differing, f"after {path.name}: (only incremental, only full) {differing}"
         con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -241,9 +287,11 @@ def test_incremental_staging_equals_a_full_refresh_after_every_delivery(
             con.close()
         streets.append(_parsed_street(settings, moved_norm))
 
-    assert statuses == [LOADED, LOADED, DUPLICATE, LOADED, LOADED]
+    assert statuses == [LOADED, LOADED, DUPLICATE, LOADED, LOADED, LOADED]
     # parsed without the street until the reference named it, then parsed again
-    assert streets[:4] == [(None,)] * 4 and streets[4] == (NEW_STREET,)
+    assert streets[:4] == [(None,)] * 4 and streets[4:] == [(NEW_STREET,)] * 2
+    # linked by the house registered at its address, though not delivered again
+    assert _link(settings, unlinked) == ("HZENG0001", "exact")
     assert _parsed_street(settings, moved_address) is None  # named by no record any more
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:

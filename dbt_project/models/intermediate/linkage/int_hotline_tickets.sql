@@ -73,7 +73,9 @@ final as (
         l.link_score,
         -- people (pseudonyms only)
         t.caller_phone_pseudonym as caller_pseudonym,
-        t.updated_at
+        t.updated_at,
+        -- lineage: the delivery of the staged version (the fact's high-water mark)
+        t._delivery_seq
     from categorised as t
     left join links as l
         on t.ticket_id = l.record_id
